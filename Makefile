@@ -1,0 +1,27 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: setup run test lint typecheck bench eval clean
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup
+	$(VENV)/bin/agent run
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check agent tests bench
+	$(VENV)/bin/mypy
+
+bench: setup
+	$(PY) bench/run.py
+
+eval: setup
+	$(VENV)/bin/agent eval router ../shared/eval/router_dev.jsonl
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,42 @@
+"""The resident agent. With only the core built, it runs the text prompt loop on the terminal."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from agent.pipeline import Pipeline
+from agent.services import Services
+
+__all__ = ["run_agent"]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def run_agent(services: Services, stdin: object = None) -> int:
+    pipeline = Pipeline(services)
+    stream = stdin or sys.stdin
+    interactive = hasattr(stream, "isatty") and stream.isatty()
+    out = sys.stdout
+    out.write("agent ready: type a request (Ctrl-D or 'quit' to leave)\n")
+    out.flush()
+    _LOGGER.info("agent started (text prompt)")
+    while True:
+        if interactive:
+            out.write("> ")
+            out.flush()
+        line = stream.readline()  # type: ignore[attr-defined]
+        if not line:
+            break
+        text = line.strip()
+        if not text:
+            continue
+        if text.lower() in ("quit", "exit"):
+            break
+        outcome = pipeline.handle(text, source="prompt")
+        out.write(outcome.result.reply + "\n")
+        if outcome.result.confirmation:
+            out.write("(say 'yes' to confirm, 'no' to cancel)\n")
+        out.flush()
+    _LOGGER.info("agent stopped")
+    return 0

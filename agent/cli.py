@@ -1,0 +1,190 @@
+"""The `agent` command line. See README "Command line" for the contract other tools rely on."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from agent import __version__
+from agent.config import load_settings
+from agent.errors import AgentError, AuditError
+from agent.logs import setup_logging
+from agent.paths import get_paths
+
+__all__ = ["main"]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def _services() -> Any:
+    from agent.services import build_services
+
+    paths = get_paths().ensure()
+    settings = load_settings(paths)
+    setup_logging(paths, settings.log_level, settings.console_log_level)
+    return build_services(paths, settings)
+
+
+def cmd_ask(ns: argparse.Namespace) -> int:
+    from agent.pipeline import Pipeline
+
+    outcome = Pipeline(_services()).handle(" ".join(ns.text), yes=ns.yes, dry_run=ns.dry_run)
+    if ns.json:
+        print(json.dumps(outcome.to_json(), ensure_ascii=False, default=str))
+    else:
+        print(outcome.result.reply)
+        if outcome.result.confirmation:
+            print(f"(confirm with: agent confirm {outcome.result.confirmation})")
+    return 0
+
+
+def cmd_confirm(ns: argparse.Namespace) -> int:
+    from agent.pipeline import Pipeline
+
+    outcome = Pipeline(_services()).confirm(ns.token, granted=not ns.no)
+    print(json.dumps(outcome.to_json(), default=str) if ns.json else outcome.result.reply)
+    return 0
+
+
+def _route_json(router: Any, text: str) -> dict[str, Any]:
+    intent = router.route(text)
+    return {"input": text, "skill": intent.skill, "args": intent.args, "tier": intent.tier,
+            "confidence": round(intent.confidence, 3), "ms": round(intent.ms, 2),
+            "question": intent.question, "timings_ms": {k: round(v, 2) for k, v in intent.timings.items()}}
+
+
+def cmd_route(ns: argparse.Namespace) -> int:
+    router = _services().router()
+    if ns.text:
+        print(json.dumps(_route_json(router, " ".join(ns.text)), default=str))
+        return 0
+    for line in sys.stdin:
+        if line.strip():
+            print(json.dumps(_route_json(router, line.strip()), default=str), flush=True)
+    return 0
+
+
+def cmd_audit(ns: argparse.Namespace) -> int:
+    services = _services()
+    if ns.action == "verify":
+        try:
+            n = services.audit.verify()
+        except AuditError as exc:
+            print(f"TAMPERED: {exc}", file=sys.stderr)
+            return 1
+        print(f"ok: {n} records, hash chain intact ({services.audit.path})")
+        return 0
+    for record in services.audit.tail(ns.n):
+        print(json.dumps(record, ensure_ascii=False) if ns.json else
+              f"{record['seq']:>6} {record['ts']} {record['event']:<22} {json.dumps(record['data'])[:150]}")
+    return 0
+
+
+def cmd_doctor(ns: argparse.Namespace) -> int:
+    from agent.doctor import run_checks
+
+    rows = run_checks(_services())
+    if ns.json:
+        print(json.dumps([r.__dict__ for r in rows]))
+        return 0
+    width = max(len(r.name) for r in rows)
+    for r in rows:
+        print(f"{r.name:<{width}}  {'ok ' if r.ok else 'MISSING'}  {r.detail}" + ("" if r.ok else f"\n"
+              f"{'':<{width}}  fix: {r.fix}"))
+    return 0
+
+
+def cmd_run(ns: argparse.Namespace) -> int:
+    from agent.app import run_agent
+
+    return run_agent(_services())
+
+
+def cmd_models(ns: argparse.Namespace) -> int:
+    from agent.models.catalog import list_models
+
+    services = _services()
+    if ns.action == "list":
+        for m in list_models(services.settings):
+            print(f"{m.kind:<9} {m.name:<28} {'ok' if m.available else 'missing':<8} {m.size_mb:>7} MB  {m.path}")
+        return 0
+    started = time.perf_counter()
+    llm = services.models.load(ns.model)
+    print(f"loaded {llm.name} in {(time.perf_counter() - started) * 1000:.0f} ms")
+    return 0
+
+
+def cmd_eval(ns: argparse.Namespace) -> int:
+    from agent.evaluate import evaluate_router, format_report
+
+    services = _services()
+    report = evaluate_router(services, ns.file, with_replies=not ns.no_replies)
+    print(json.dumps(report, default=str) if ns.json else format_report(report))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="agent", description="An ambient desktop agent, all local.")
+    p.add_argument("--version", action="version", version=f"agent {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    a = sub.add_parser("ask", help="run the pipeline once on TEXT")
+    a.add_argument("text", nargs="+")
+    a.add_argument("--json", action="store_true", help="print one JSON object")
+    a.add_argument("--dry-run", action="store_true", help="route and validate, execute nothing")
+    a.add_argument("--yes", action="store_true", help="confirm a destructive action up front")
+    a.set_defaults(fn=cmd_ask)
+
+    c = sub.add_parser("confirm", help="grant (or --no: refuse) a pending confirmation")
+    c.add_argument("token")
+    c.add_argument("--no", action="store_true")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(fn=cmd_confirm)
+
+    r = sub.add_parser("route", help="the routing decision only; with no TEXT, one utterance per stdin line")
+    r.add_argument("text", nargs="*")
+    r.add_argument("--json", action="store_true", help="JSON output (the default and only format)")
+    r.set_defaults(fn=cmd_route)
+
+    d = sub.add_parser("doctor", help="what works on this machine, and the fix for what does not")
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(fn=cmd_doctor)
+
+    au = sub.add_parser("audit", help="the audit log")
+    au.add_argument("action", choices=["verify", "tail"])
+    au.add_argument("-n", type=int, default=20)
+    au.add_argument("--json", action="store_true")
+    au.set_defaults(fn=cmd_audit)
+
+    m = sub.add_parser("models", help="list models, or load one (an embedded name or a GGUF path)")
+    m.add_argument("action", choices=["list", "load"])
+    m.add_argument("model", nargs="?")
+    m.set_defaults(fn=cmd_models)
+
+    e = sub.add_parser("eval", help="evaluate a component on a JSONL file")
+    e.add_argument("what", choices=["router"])
+    e.add_argument("file")
+    e.add_argument("--json", action="store_true")
+    e.add_argument("--no-replies", action="store_true", help="skip running skills for reply_contains checks")
+    e.set_defaults(fn=cmd_eval)
+
+    run = sub.add_parser("run", help="start the resident agent")
+    run.set_defaults(fn=cmd_run)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ns = _parser().parse_args(argv)
+    fn: Callable[[argparse.Namespace], int] = ns.fn
+    try:
+        return fn(ns)
+    except AgentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

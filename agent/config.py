@@ -1,0 +1,202 @@
+"""Typed settings: defaults < the YAML config file < `AGENT_*` environment variables.
+
+Nested fields use `__` in variables: `AGENT_LLM__CONTEXT_SIZE=4096`. Unknown keys are an error that
+names the key and the file and line it came from.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from agent.errors import ConfigError
+from agent.paths import Paths, get_paths
+
+__all__ = [
+    "ArgSpec",
+    "CommandSpec",
+    "EmbedderSettings",
+    "ExecutorSettings",
+    "LLMSettings",
+    "RouterSettings",
+    "Settings",
+    "load_settings",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LLMSettings(_Strict):
+    """The llama.cpp model used for routing help, argument extraction and chat."""
+
+    enabled: bool = True
+    model_path: Path | None = Field(None, description="Any GGUF file; default: the embedded model")
+    context_size: int = Field(2048, ge=256, le=131072)
+    threads: int | None = Field(None, ge=1, description="Default: the number of physical cores")
+    gpu_layers: int = Field(0, ge=-1)
+    temperature: float = Field(0.2, ge=0.0, le=2.0)
+    max_tokens: int = Field(256, ge=1, le=8192)
+    server_url: str | None = Field(None, description="OpenAI-compatible server (llama.cpp server, Ollama)")
+    server_model: str | None = None
+    history_turns: int = Field(6, ge=0, le=100)
+
+
+class EmbedderSettings(_Strict):
+    model_path: Path | None = Field(None, description="ONNX sentence-embedding model; default: embedded MiniLM")
+    tokenizer_path: Path | None = None
+
+
+class RouterSettings(_Strict):
+    semantic_threshold: float = Field(0.62, ge=0.0, le=1.0)
+    semantic_margin: float = Field(0.03, ge=0.0, le=1.0)
+    use_llm: bool = True
+
+
+class ArgSpec(_Strict):
+    """How one argument of an allow-listed command is validated."""
+
+    type: Literal["str", "int", "path", "choice"] = "str"
+    pattern: str | None = Field(None, description="Full-match regular expression for str arguments")
+    choices: list[str] = Field(default_factory=list)
+    min: int | None = None
+    max: int | None = None
+    max_length: int = 256
+    must_exist: bool = False
+    default: str | int | None = None
+    secret: bool = False
+
+
+class CommandSpec(_Strict):
+    """One allow-listed command: an argv template, never a shell line."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_.-]*$")
+    argv: list[str] = Field(min_length=1, description="e.g. ['du', '-sh', '{path}']")
+    args: dict[str, ArgSpec] = Field(default_factory=dict)
+    destructive: bool = False
+    description: str = ""
+    timeout_s: float | None = Field(None, gt=0)
+
+
+class ExecutorSettings(_Strict):
+    timeout_s: float = Field(15.0, gt=0)
+    output_cap_bytes: int = Field(64 * 1024, ge=1024)
+    confirmation_ttl_s: float = Field(120.0, gt=0)
+
+
+class Settings(BaseSettings):
+    """Every setting the agent reads. See README "Configuration"."""
+
+    model_config = SettingsConfigDict(env_prefix="AGENT_", env_nested_delimiter="__", extra="forbid")
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    console_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    speak_replies: bool = False
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
+    router: RouterSettings = Field(default_factory=RouterSettings)
+    executor: ExecutorSettings = Field(default_factory=ExecutorSettings)
+    commands: list[CommandSpec] = Field(default_factory=list, description="User allow-listed commands")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Highest first: environment, then the YAML file (passed as init kwargs), then defaults.
+        return (env_settings, init_settings)
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A YAML loader that remembers the line of every mapping key, by path."""
+
+
+def _load_yaml_with_lines(path: Path) -> tuple[dict[str, Any], dict[tuple[str | int, ...], int]]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text, Loader=_LineLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(f"not valid YAML: {exc}", file=path, line=mark.line + 1 if mark else None) from exc
+    lines: dict[tuple[str | int, ...], int] = {}
+
+    def walk(n: yaml.Node, prefix: tuple[str | int, ...]) -> None:
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                key = (*prefix, str(k.value))
+                lines[key] = k.start_mark.line + 1
+                walk(v, key)
+        elif isinstance(n, yaml.SequenceNode):
+            for i, v in enumerate(n.value):
+                lines[(*prefix, i)] = v.start_mark.line + 1
+                walk(v, (*prefix, i))
+
+    if node is not None:
+        walk(node, ())
+    data = yaml.safe_load(text) or {}
+    if not isinstance(data, dict):
+        raise ConfigError("the top level must be a mapping of settings", file=path, line=1)
+    return data, lines
+
+
+def _config_path(paths: Paths, env: dict[str, str]) -> Path:
+    explicit = env.get("AGENT_CONFIG")
+    return Path(explicit).expanduser() if explicit else paths.config_file
+
+
+def load_settings(paths: Paths | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Read the YAML file (if any) and the environment into `Settings`, or raise `ConfigError`."""
+    env = dict(os.environ) if env is None else env
+    paths = paths or get_paths(env)
+    path = _config_path(paths, env)
+    data: dict[str, Any] = {}
+    lines: dict[tuple[str | int, ...], int] = {}
+    if path.exists():
+        data, lines = _load_yaml_with_lines(path)
+    elif "AGENT_CONFIG" in env:
+        raise ConfigError("config file not found", file=path)
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise _config_error(exc, path, data, lines) from None
+
+
+def _config_error(
+    exc: ValidationError, path: Path, data: dict[str, Any], lines: dict[tuple[str | int, ...], int]
+) -> ConfigError:
+    messages = []
+    first_line: int | None = None
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        dotted = ".".join(str(p) for p in loc)
+        line = lines.get(loc)
+        if line is None:
+            for n in range(len(loc) - 1, 0, -1):
+                line = lines.get(loc[:n])
+                if line is not None:
+                    break
+        from_file = bool(loc) and loc[0] in data
+        if err["type"] == "extra_forbidden":
+            text = f"unknown key '{dotted}'"
+        else:
+            text = f"'{dotted}': {err['msg']}"
+        if from_file:
+            first_line = first_line or line
+            messages.append(f"{text} (line {line})" if line else text)
+        else:
+            env_name = "AGENT_" + "__".join(str(p).upper() for p in loc)
+            messages.append(f"{text} (from environment variable {env_name})")
+    return ConfigError("; ".join(messages), file=path, line=first_line)

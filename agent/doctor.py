@@ -1,0 +1,88 @@
+"""`agent doctor`: what works on this machine, with the fix for each missing piece."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+from dataclasses import dataclass
+
+from agent.errors import ModelError
+from agent.models.catalog import embedder_files, llm_path
+from agent.services import Services
+
+__all__ = ["Check", "run_checks"]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def _model_checks(services: Services) -> list[Check]:
+    out = []
+    try:
+        path = llm_path(services.settings)
+        out.append(Check("language model", True, str(path)))
+    except ModelError as exc:
+        out.append(Check("language model", False, str(exc), exc.fix))
+    try:
+        onnx, _tok = embedder_files(services.settings)
+        out.append(Check("embedding model", True, str(onnx)))
+    except ModelError as exc:
+        out.append(Check("embedding model", False, str(exc), exc.fix))
+    return out
+
+
+def _module(name: str) -> bool:
+    return importlib.util.find_spec(name) is not None
+
+
+def _audio_checks() -> list[Check]:
+    out = []
+    if not _module("sounddevice"):
+        return [Check("audio in/out", False, "sounddevice not installed", "run `make run` (installs it)")]
+    try:
+        import sounddevice as sd
+
+        devices = sd.query_devices()
+        ins = [d for d in devices if d["max_input_channels"] > 0]
+        outs = [d for d in devices if d["max_output_channels"] > 0]
+        out.append(Check("microphone", bool(ins), f"{len(ins)} input device(s)",
+                         "start PulseAudio, or plug in a microphone; the agent works text-only meanwhile"))
+        out.append(Check("speaker", bool(outs), f"{len(outs)} output device(s)",
+                         "start PulseAudio or connect an output; replies go to notifications meanwhile"))
+    except Exception as exc:  # PortAudio missing or no server
+        out.append(Check("audio in/out", False, f"{exc.__class__.__name__}: {exc}",
+                         "install libportaudio2 and start PulseAudio (`make run` does both where apt exists)"))
+    return out
+
+
+def run_checks(services: Services) -> list[Check]:
+    checks = _model_checks(services)
+    checks.append(Check("llama.cpp", _module("llama_cpp"), "llama-cpp-python",
+                        "run `make run` (builds llama-cpp-python with safe CPU flags)"))
+    checks.extend(_audio_checks())
+    display = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    checks.append(Check("display", bool(display), f"DISPLAY={display}" if display else "no display",
+                        "run inside a desktop session (or Xvfb); the agent runs text-only without one"))
+    try:
+        import keyring
+
+        backend = keyring.get_keyring()
+        name = f"{type(backend).__module__}.{type(backend).__name__}"
+        ok = "fail" not in name.lower() and "null" not in name.lower()
+        checks.append(Check("keyring", ok, name, "install a keyring backend (gnome-keyring, KWallet, or "
+                                                 "keyrings.cryptfile) for the password vault"))
+    except ImportError:
+        checks.append(Check("keyring", False, "keyring not installed", "run `make run`"))
+    notify = shutil.which("notify-send")
+    checks.append(Check("notifications", bool(notify and os.environ.get("DBUS_SESSION_BUS_ADDRESS")),
+                        notify or "notify-send missing",
+                        "install libnotify-bin and run a notification daemon on the session D-Bus"))
+    checks.append(Check("data dir", os.access(services.paths.data, os.W_OK), str(services.paths.data),
+                        "make the data directory writable or set AGENT_HOME"))
+    return checks

@@ -1,0 +1,136 @@
+"""Small event dataclasses for what flows through the agent.
+
+Inputs publish them on the bus (`agent.bus`); the tray, the API and the logs subscribe.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+__all__ = [
+    "Alert",
+    "Event",
+    "Intent",
+    "Reply",
+    "ResultState",
+    "SkillResult",
+    "Transcript",
+    "Utterance",
+]
+
+
+def _now() -> float:
+    return time.time()
+
+
+def _id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base: every event has an id and a wall-clock timestamp."""
+
+
+@dataclass(frozen=True)
+class Utterance(Event):
+    """Text the user typed or said. `source`: cli, prompt, voice, api, rule."""
+
+    text: str
+    source: str = "cli"
+    id: str = field(default_factory=_id)
+    ts: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class Transcript(Event):
+    """What speech recognition heard. `confidence` is 0..1, `audio_ms` the audio length."""
+
+    text: str
+    confidence: float = 1.0
+    audio_ms: float = 0.0
+    id: str = field(default_factory=_id)
+    ts: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class Intent(Event):
+    """The router's decision: one skill call. `tier` names the router stage that decided."""
+
+    skill: str
+    args: dict[str, Any]
+    tier: str
+    confidence: float
+    utterance: str = ""
+    ms: float = 0.0
+    question: str | None = None  # set when the arguments need clarifying
+    timings: dict[str, float] = field(default_factory=dict)  # ms per router tier that ran
+    id: str = field(default_factory=_id)
+    ts: float = field(default_factory=_now)
+
+
+class ResultState(str, Enum):
+    """What happened. Never a fake success: a skill that cannot act says so."""
+
+    OK = "ok"
+    NEEDS_CONFIRMATION = "needs_confirmation"
+    REFUSED = "refused"
+    UNSUPPORTED = "unsupported"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class SkillResult(Event):
+    """A skill's answer: a short spoken-style `reply` and structured `data` for JSON and the tray."""
+
+    state: ResultState
+    reply: str
+    data: dict[str, Any] = field(default_factory=dict)
+    confirmation: str | None = None  # token to pass back when state is needs_confirmation
+    skill: str = ""
+    id: str = field(default_factory=_id)
+    ts: float = field(default_factory=_now)
+
+    @classmethod
+    def ok(cls, reply: str, **data: Any) -> SkillResult:
+        return cls(ResultState.OK, reply, dict(data))
+
+    @classmethod
+    def error(cls, reply: str, **data: Any) -> SkillResult:
+        return cls(ResultState.ERROR, reply, dict(data))
+
+    @classmethod
+    def refused(cls, reply: str, **data: Any) -> SkillResult:
+        return cls(ResultState.REFUSED, reply, dict(data))
+
+    @classmethod
+    def unsupported(cls, reply: str, **data: Any) -> SkillResult:
+        return cls(ResultState.UNSUPPORTED, reply, dict(data))
+
+
+@dataclass(frozen=True)
+class Reply(Event):
+    """What the user gets back: `text`, spoken when `speak` is true."""
+
+    text: str
+    state: ResultState
+    speak: bool = False
+    utterance_id: str = ""
+    id: str = field(default_factory=_id)
+    ts: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class Alert(Event):
+    """Something the agent noticed on its own (a rule fired). `severity`: info, warning, critical."""
+
+    title: str
+    message: str
+    severity: str = "info"
+    source: str = ""
+    id: str = field(default_factory=_id)
+    ts: float = field(default_factory=_now)

@@ -1,0 +1,1 @@
+"""Models: found in one place (`catalog`), loaded once and kept resident (`llm`, `embedder`)."""

@@ -1,0 +1,178 @@
+"""The tiered router: templates → semantic match → LLM → chat. Cheapest first, each with a confidence.
+
+Arguments come from rule extractors, then the LLM (under the skill's schema) for what is missing, and are
+validated by the skill's pydantic model; invalid or missing arguments produce a clarifying question,
+never a guess.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from agent.config import Settings
+from agent.errors import ModelError
+from agent.events import Intent
+from agent.models.llm import ModelManager
+from agent.router.extract import extract_args
+from agent.router.llm_tier import LLMTier
+from agent.router.semantic import SemanticIndex
+from agent.router.slots import clean
+from agent.router.templates import match_template
+from agent.skills.registry import Registry
+
+__all__ = ["Router"]
+
+_LOGGER = logging.getLogger(__name__)
+
+_QUESTIONS = {
+    "seconds": "How long should the timer run?",
+    "when": "When should I remind you?",
+    "text": "What should it say?",
+    "query": "What should I look for?",
+    "target": "What should I open?",
+    "path": "Which folder?",
+    "project": "Which project?",
+    "name": "Which one?",
+    "amount": "How much was it?",
+    "action": "Play, pause, next, previous, or volume?",
+    "expression": "What should I calculate?",
+    "command": "Which command?",
+    "need": "What do you need a tool for?",
+}
+_FOLLOW_UP = re.compile(r"^(?:and|what about|how about|also|ok and|then)\b\s*(?:the\s+|my\s+)?(.*)$")
+
+
+@dataclass
+class _Context:
+    last: Intent | None = None
+    history: list[Intent] = field(default_factory=list)
+
+
+class Router:
+    def __init__(self, settings: Settings, registry: Registry, models: ModelManager | None = None,
+                 semantic: SemanticIndex | None = None) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.models = models
+        self.semantic = semantic
+        self._llm_tier: LLMTier | None = None
+        self.context = _Context()
+
+    # -- tiers ---------------------------------------------------------------------------------------
+    def _llm(self) -> LLMTier | None:
+        if self.models is None or not self.settings.router.use_llm:
+            return None
+        if self._llm_tier is None:
+            try:
+                self._llm_tier = LLMTier(self.models.get(), [s for s in self.registry])
+            except ModelError:
+                return None
+        return self._llm_tier
+
+    def route(self, text: str) -> Intent:
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        t = clean(text)
+        intent = self._route(text, t, timings)
+        ms = (time.perf_counter() - started) * 1000
+        intent = Intent(intent.skill, intent.args, intent.tier, intent.confidence, text, ms, intent.question,
+                        timings)
+        if intent.skill != "chat":
+            self.context.last = intent
+        return intent
+
+    def _route(self, raw: str, t: str, timings: dict[str, float]) -> Intent:
+        if not t:
+            return self._decide(raw, t, "chat", "fallback", 0.0, timings)
+        t0 = time.perf_counter()
+        follow = self._follow_up(t)
+        if follow is not None:
+            timings["context"] = (time.perf_counter() - t0) * 1000
+            return self._decide(raw, follow[1], follow[0], "context", 0.9, timings, base=follow[2])
+        skill = match_template(t)
+        timings["template"] = (time.perf_counter() - t0) * 1000
+        if skill is not None and skill in self.registry:
+            return self._decide(raw, t, skill, "template", 0.95, timings)
+        candidates: list[str] = []
+        if self.semantic is not None and len(self.registry) > 1:
+            t1 = time.perf_counter()
+            match = self.semantic.match(t)
+            timings["semantic"] = (time.perf_counter() - t1) * 1000
+            best, score = match.best
+            rs = self.settings.router
+            if score >= rs.semantic_threshold and match.margin >= rs.semantic_margin:
+                return self._decide(raw, t, best, "semantic", score, timings)
+            candidates = [s for s, _ in match.ranked[:4]]
+        llm = self._llm()
+        if llm is not None:
+            t2 = time.perf_counter()
+            try:
+                pool = candidates or [s.name for s in self.registry]
+                skill = llm.choose(t, pool)
+                timings["llm"] = (time.perf_counter() - t2) * 1000
+                return self._decide(raw, t, skill, "llm", 0.6, timings)
+            except ModelError:
+                _LOGGER.warning("LLM tier failed; falling back to chat")
+        return self._decide(raw, t, "chat", "fallback", 0.3, timings)
+
+    def _follow_up(self, t: str) -> tuple[str, str, dict[str, Any]] | None:
+        """"and memory?" after a CPU question → the same skill with the new detail."""
+        last = self.context.last
+        m = _FOLLOW_UP.match(t)
+        if last is None or m is None or not m.group(1) or time.time() - last.ts > 300:
+            return None
+        rest = m.group(1)
+        args = extract_args(last.skill, rest)
+        if not args or match_template(rest) not in (None, last.skill):
+            return None
+        base = {k: v for k, v in last.args.items() if k not in args}
+        return last.skill, rest, base
+
+    # -- arguments -----------------------------------------------------------------------------------
+    def _decide(self, raw: str, t: str, skill_name: str, tier: str, confidence: float,
+                timings: dict[str, float], base: dict[str, Any] | None = None) -> Intent:
+        skill = self.registry.get(skill_name)
+        if skill is None:
+            skill_name, skill = "chat", self.registry.get("chat")
+        if skill_name == "chat":
+            return Intent("chat", {"text": raw.strip() or t}, tier, confidence, raw, 0.0, None, timings)
+        args = {**(base or {}), **extract_args(skill_name, t)}
+        assert skill is not None
+        error = self._validate(skill.args, args)
+        if error is not None:
+            llm = self._llm()
+            if llm is not None:
+                t0 = time.perf_counter()
+                try:
+                    filled = llm.fill_args(t, skill, args)
+                    merged = {**filled, **args}
+                    if self._validate(skill.args, merged) is None:
+                        args, error = merged, None
+                except ModelError:
+                    pass
+                timings["llm_args"] = (time.perf_counter() - t0) * 1000
+        if error is not None:
+            return Intent(skill_name, args, tier, confidence, raw, 0.0, error, timings)
+        validated = skill.args.model_validate(args).model_dump(exclude_none=True, exclude_defaults=False)
+        return Intent(skill_name, validated, tier, confidence, raw, 0.0, None, timings)
+
+    @staticmethod
+    def _validate(model: type[Any], args: dict[str, Any]) -> str | None:
+        """None when `args` validate, else a clarifying question."""
+        try:
+            model.model_validate(args)
+        except ValidationError as exc:
+            for err in exc.errors():
+                field_name = str(err["loc"][0]) if err["loc"] else ""
+                if field_name in _QUESTIONS:
+                    return _QUESTIONS[field_name]
+                if err["type"] == "value_error":
+                    return str(err["msg"]).removeprefix("Value error, ").capitalize() + "?"
+            return "Could you say that differently?"
+        return None

@@ -1,0 +1,92 @@
+"""The resident objects every face shares: settings, paths, audit, executor, registry, models, router.
+
+Built once per process; heavy parts (embedder, LLM) load lazily on first use and then stay resident.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.bus import Bus
+from agent.config import Settings, load_settings
+from agent.errors import ModelError
+from agent.models.catalog import embedder_files
+from agent.models.embedder import Embedder
+from agent.models.llm import ModelManager
+from agent.paths import Paths, get_paths
+from agent.router.router import Router
+from agent.router.semantic import SemanticIndex
+from agent.safety.audit import AuditLog
+from agent.safety.commands import BUILTIN_COMMANDS
+from agent.safety.confirm import ConfirmationStore
+from agent.safety.executor import Executor
+from agent.skills.base import SkillContext
+from agent.skills.registry import Registry, load_registry
+
+__all__ = ["Services", "build_services"]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    paths: Paths
+    settings: Settings
+    bus: Bus
+    audit: AuditLog
+    confirmations: ConfirmationStore
+    executor: Executor
+    registry: Registry
+    models: ModelManager
+    shared: dict[str, Any] = field(default_factory=dict)
+    _router: Router | None = None
+    _embedder: Embedder | None = None
+    _embedder_error: ModelError | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def embedder(self) -> Embedder:
+        """The sentence-embedding model, loaded once; raises `ModelError` if it cannot load."""
+        with self._lock:
+            if self._embedder is None:
+                if self._embedder_error is not None:
+                    raise self._embedder_error
+                try:
+                    model, tok = embedder_files(self.settings)
+                    self._embedder = Embedder(model, tok)
+                except ModelError as exc:
+                    self._embedder_error = exc
+                    raise
+            return self._embedder
+
+    def router(self) -> Router:
+        if self._router is None:
+            semantic = None
+            try:
+                examples = {s.name: list(s.examples) for s in self.registry if s.examples}
+                semantic = SemanticIndex(self.embedder(), examples)
+            except ModelError as exc:
+                _LOGGER.warning("semantic routing off: %s", exc)
+            self._router = Router(self.settings, self.registry, self.models, semantic)
+        return self._router
+
+    def context(self, utterance: str = "", *, yes: bool = False, dry_run: bool = False,
+                confirmation: str | None = None) -> SkillContext:
+        services = self.shared
+        services.setdefault("registry", self.registry)
+        services.setdefault("models", self.models)
+        services.setdefault("services", self)
+        return SkillContext(self.settings, self.paths, self.executor, self.bus, utterance, yes, dry_run,
+                            confirmation, services)
+
+
+def build_services(paths: Paths | None = None, settings: Settings | None = None) -> Services:
+    paths = (paths or get_paths()).ensure()
+    settings = settings or load_settings(paths)
+    audit = AuditLog(paths.audit_log)
+    confirmations = ConfirmationStore(paths.data / "confirmations.json", audit, settings.executor.confirmation_ttl_s)
+    commands = [*BUILTIN_COMMANDS, *settings.commands]
+    executor = Executor(settings.executor, commands, audit, confirmations)
+    return Services(paths, settings, Bus(), audit, confirmations, executor, load_registry(), ModelManager(settings))

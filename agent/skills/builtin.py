@@ -1,0 +1,15 @@
+"""The built-in skills plugin, loaded through the `agent.skills` entry point like any other plugin."""
+
+from __future__ import annotations
+
+from agent.skills import calc, chat, clock, help, system
+from agent.skills.base import Register
+from agent.skills.catalog import register_catalogue
+
+__all__ = ["register_skills"]
+
+
+def register_skills(register: Register) -> None:
+    for family in (system, clock, calc, help, chat):
+        family.register(register)
+    register_catalogue(register)  # names the router knows that no family above implements yet

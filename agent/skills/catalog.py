@@ -1,0 +1,194 @@
+"""The intent catalogue: every skill name the router targets, with its argument model.
+
+Skill families (system, notes, ...) import their argument models from here so the router and the skill
+share one schema. Skills a plugin has not implemented still appear in the registry (without a handler),
+so the router recognises them and the pipeline answers `unsupported` honestly.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from agent.skills.base import Args, NoArgs, Register, Skill, SkillHandler
+
+__all__ = [
+    "AppsOpenArgs",
+    "ChatArgs",
+    "CommandFixArgs",
+    "CommandRunArgs",
+    "ExpenseAddArgs",
+    "FilesIndexArgs",
+    "FilesSearchArgs",
+    "MathCalcArgs",
+    "MusicControlArgs",
+    "NameArgs",
+    "PasswordGenerateArgs",
+    "PeriodArgs",
+    "ProcessKillArgs",
+    "ProjectArgs",
+    "QueryArgs",
+    "ReminderAddArgs",
+    "SystemStatusArgs",
+    "SystemTopArgs",
+    "TextArgs",
+    "TimerSetArgs",
+    "ToolsRecommendArgs",
+    "implement",
+    "register_catalogue",
+]
+
+Metric = Literal["cpu", "memory", "disk", "battery", "temperature", "network"]
+
+
+class SystemStatusArgs(Args):
+    metric: Metric | None = None
+
+
+class SystemTopArgs(Args):
+    sort: Literal["cpu", "memory"] = "cpu"
+    limit: int = Field(5, ge=1, le=50)
+
+
+class ProcessKillArgs(Args):
+    name: str | None = Field(None, min_length=1, max_length=128)
+    pid: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ProcessKillArgs:
+        if self.name is None and self.pid is None:
+            raise ValueError("which process? give a name or a pid")
+        return self
+
+
+class CommandRunArgs(Args):
+    command: str = Field(min_length=1, description="an allow-listed command id")
+    args: dict[str, str | int] = Field(default_factory=dict)
+
+
+class CommandFixArgs(Args):
+    command: str = Field(min_length=1, max_length=1000)
+
+
+class AppsOpenArgs(Args):
+    target: str = Field(min_length=1, max_length=1000)
+
+
+class QueryArgs(Args):
+    query: str = Field(min_length=1, max_length=1000)
+    limit: int = Field(5, ge=1, le=50)
+
+
+FilesSearchArgs = QueryArgs
+
+
+class FilesIndexArgs(Args):
+    path: str = Field(min_length=1, max_length=4096)
+
+
+class MathCalcArgs(Args):
+    expression: str = Field(min_length=1, max_length=500)
+
+
+class TimerSetArgs(Args):
+    seconds: int = Field(ge=1, le=7 * 24 * 3600)
+    label: str | None = None
+
+
+class ReminderAddArgs(Args):
+    text: str = Field(min_length=1, max_length=1000)
+    when: str = Field(min_length=1, description="ISO 8601 local date-time")
+
+
+class TextArgs(Args):
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class ProjectArgs(Args):
+    project: str = Field(min_length=1, max_length=200)
+
+
+class PeriodArgs(Args):
+    period: Literal["today", "yesterday", "week", "month", "year"] = "today"
+
+
+class PasswordGenerateArgs(Args):
+    length: int = Field(20, ge=8, le=256)
+    symbols: bool = True
+
+
+class NameArgs(Args):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class ExpenseAddArgs(Args):
+    amount: float = Field(gt=0, le=1e9)
+    currency: str = Field("USD", min_length=3, max_length=3)
+    category: str | None = None
+    note: str | None = None
+
+
+class MusicControlArgs(Args):
+    action: Literal["play", "pause", "toggle", "next", "previous", "volume_up", "volume_down"]
+
+
+class ToolsRecommendArgs(Args):
+    need: str = Field(min_length=1, max_length=500)
+
+
+class ChatArgs(Args):
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+# name, description, argument model, changes the system
+_CATALOGUE: tuple[tuple[str, str, type[Args], bool], ...] = (
+    ("system.status", "CPU, memory, disk, battery, temperature or network status", SystemStatusArgs, False),
+    ("system.top", "the processes using the most CPU or memory", SystemTopArgs, False),
+    ("process.kill", "stop a running process by name or pid (asks first)", ProcessKillArgs, True),
+    ("command.run", "run an allow-listed command (disk usage, list a folder, uptime...)", CommandRunArgs, True),
+    ("command.fix", "suggest the correct spelling of a mistyped shell command", CommandFixArgs, False),
+    ("apps.open", "open an application, file or web address", AppsOpenArgs, True),
+    ("files.search", "search the contents of indexed files", QueryArgs, False),
+    ("files.index", "index a folder so its files can be searched", FilesIndexArgs, False),
+    ("time.now", "the current time and date", NoArgs, False),
+    ("math.calc", "calculate an arithmetic expression", MathCalcArgs, False),
+    ("timer.set", "start a countdown timer", TimerSetArgs, False),
+    ("reminder.add", "remind you of something at a time", ReminderAddArgs, False),
+    ("notes.add", "take a note", TextArgs, False),
+    ("notes.search", "find notes you took", QueryArgs, False),
+    ("timetrack.start", "start tracking time on a project", ProjectArgs, False),
+    ("timetrack.stop", "stop tracking time", NoArgs, False),
+    ("timetrack.report", "how much time you tracked, per project", PeriodArgs, False),
+    ("password.generate", "generate a strong password", PasswordGenerateArgs, False),
+    ("password.get", "copy a saved password to the clipboard", NameArgs, False),
+    ("password.save", "save a password in the encrypted vault", NameArgs, False),
+    ("finance.expense_add", "record an expense", ExpenseAddArgs, False),
+    ("finance.report", "what you spent, per category", PeriodArgs, False),
+    ("music.control", "play, pause, skip or change the volume of music", MusicControlArgs, True),
+    ("security.scan", "check the machine for security problems", NoArgs, False),
+    ("health.alerts", "recent health and security alerts", NoArgs, False),
+    ("tools.recommend", "recommend software tools for a need", ToolsRecommendArgs, False),
+    ("agent.help", "what the agent can do", NoArgs, False),
+    ("agent.stop", "stop speaking", NoArgs, False),
+    ("agent.mute", "stop listening", NoArgs, False),
+    ("chat", "anything else, answered by the language model", ChatArgs, False),
+)
+
+
+def register_catalogue(register: Register) -> None:
+    """Register every catalogue name without a handler (a plugin with a handler replaces it)."""
+    from agent.router.examples import EXAMPLES
+
+    for name, description, args, changes in _CATALOGUE:
+        register(Skill(name, description, tuple(EXAMPLES.get(name, ())), args, changes, None))
+
+
+def implement(name: str, run: SkillHandler) -> Skill:
+    """A catalogue skill with its handler: what a built-in family registers."""
+    from agent.router.examples import EXAMPLES
+
+    for n, description, args, changes in _CATALOGUE:
+        if n == name:
+            return Skill(n, description, tuple(EXAMPLES.get(n, ())), args, changes, run)
+    raise KeyError(f"{name} is not in the catalogue")

@@ -1,0 +1,123 @@
+"""`system.status`: CPU, memory, disk (real mounts), battery, temperatures, network, via psutil."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import psutil
+
+from agent.events import SkillResult
+from agent.skills.base import Register, SkillContext
+from agent.skills.catalog import SystemStatusArgs, implement
+
+__all__ = ["disk_mounts", "register", "snapshot"]
+
+_LOGGER = logging.getLogger(__name__)
+_SKIP_FS = {"squashfs", "tmpfs", "devtmpfs", "overlay", "proc", "sysfs", "cgroup", "cgroup2", "autofs", "ramfs"}
+_GB = 1024**3
+
+
+def _gb(n: float) -> str:
+    return f"{n / _GB:.1f}"
+
+
+def disk_mounts() -> list[dict[str, Any]]:
+    """Real, writable mounts only: no snap/loop devices, pseudo or read-only file systems."""
+    out = []
+    seen = set()
+    for part in psutil.disk_partitions(all=False):
+        opts = set(part.opts.split(","))
+        if (
+            part.fstype in _SKIP_FS or "ro" in opts or part.device.startswith("/dev/loop")
+            or part.mountpoint.startswith("/snap") or part.device in seen
+        ):
+            continue
+        try:
+            usage = psutil.disk_usage(part.mountpoint)
+        except OSError:
+            continue
+        seen.add(part.device)
+        out.append({"mount": part.mountpoint, "device": part.device, "fstype": part.fstype,
+                    "percent": usage.percent, "used_gb": round(usage.used / _GB, 1),
+                    "total_gb": round(usage.total / _GB, 1), "free_gb": round(usage.free / _GB, 1)})
+    if not out:  # containers: fall back to the root file system
+        usage = psutil.disk_usage("/")
+        out.append({"mount": "/", "device": "", "fstype": "", "percent": usage.percent,
+                    "used_gb": round(usage.used / _GB, 1), "total_gb": round(usage.total / _GB, 1),
+                    "free_gb": round(usage.free / _GB, 1)})
+    return out
+
+
+def _top_memory_process() -> dict[str, Any] | None:
+    best = None
+    for p in psutil.process_iter(["pid", "name", "memory_info"]):
+        mem = p.info.get("memory_info")
+        if mem is not None and (best is None or mem.rss > best["rss"]):
+            best = {"pid": p.info["pid"], "name": p.info["name"], "rss": mem.rss}
+    return best
+
+
+def _network() -> dict[str, Any]:
+    first = psutil.net_io_counters()
+    time.sleep(0.2)
+    second = psutil.net_io_counters()
+    up = [n for n, s in psutil.net_if_stats().items() if s.isup and n != "lo"]
+    return {"interfaces_up": up, "recv_kbps": round((second.bytes_recv - first.bytes_recv) / 0.2 / 1024, 1),
+            "sent_kbps": round((second.bytes_sent - first.bytes_sent) / 0.2 / 1024, 1),
+            "recv_total_gb": round(second.bytes_recv / _GB, 2), "sent_total_gb": round(second.bytes_sent / _GB, 2)}
+
+
+def snapshot(metric: str | None) -> tuple[str, dict[str, Any]]:
+    """The reply and data for one metric, or a summary when `metric` is None."""
+    if metric == "cpu":
+        pct = psutil.cpu_percent(interval=0.3)
+        load = [round(x, 2) for x in psutil.getloadavg()]
+        return f"CPU is at {pct:.0f}% across {psutil.cpu_count()} cores.", {"cpu_percent": pct, "load": load}
+    if metric == "memory":
+        vm = psutil.virtual_memory()
+        return (f"Memory is {vm.percent:.0f}% used ({_gb(vm.used)} of {_gb(vm.total)} GB).",
+                {"percent": vm.percent, "used_gb": round(vm.used / _GB, 1), "total_gb": round(vm.total / _GB, 1),
+                 "available_gb": round(vm.available / _GB, 1)})
+    if metric == "disk":
+        mounts = disk_mounts()
+        parts = [f"{m['mount']} {m['percent']:.0f}% full ({m['free_gb']} GB free)" for m in mounts[:3]]
+        return "Disk: " + "; ".join(parts) + ".", {"mounts": mounts}
+    if metric == "battery":
+        bat = psutil.sensors_battery() if hasattr(psutil, "sensors_battery") else None
+        if bat is None:
+            return "This machine reports no battery.", {"battery": None}
+        state = "charging" if bat.power_plugged else "on battery"
+        return f"Battery is at {bat.percent:.0f}%, {state}.", {"percent": bat.percent, "plugged": bat.power_plugged}
+    if metric == "temperature":
+        temps = psutil.sensors_temperatures() if hasattr(psutil, "sensors_temperatures") else {}
+        readings = [(name, t.current) for name, entries in temps.items() for t in entries if t.current]
+        if not readings:
+            return "This machine reports no temperature sensors.", {"temperatures": {}}
+        hottest = max(readings, key=lambda r: r[1])
+        return (f"The hottest sensor, {hottest[0]}, reads {hottest[1]:.0f}°C.",
+                {"temperatures": {n: c for n, c in readings}})
+    if metric == "network":
+        net = _network()
+        ifaces = ", ".join(net["interfaces_up"]) or "none"
+        return (f"Network interfaces up: {ifaces}; receiving {net['recv_kbps']:.0f} KB/s, "
+                f"sending {net['sent_kbps']:.0f} KB/s.", net)
+    cpu = psutil.cpu_percent(interval=0.3)
+    vm = psutil.virtual_memory()
+    root = disk_mounts()[0]
+    top = _top_memory_process()
+    reply = (f"CPU {cpu:.0f}%, memory {vm.percent:.0f}% ({_gb(vm.used)} of {_gb(vm.total)} GB), "
+             f"disk {root['mount']} {root['percent']:.0f}% full")
+    if top:
+        reply += f"; top process {top['name']} {_gb(top['rss'])} GB"
+    return reply + ".", {"cpu_percent": cpu, "memory_percent": vm.percent, "disk": root, "top_process": top}
+
+
+def _status(args: SystemStatusArgs, ctx: SkillContext) -> SkillResult:
+    reply, data = snapshot(args.metric)
+    return SkillResult.ok(reply, metric=args.metric or "summary", **data)
+
+
+def register(reg: Register) -> None:
+    reg(implement("system.status", _status))
