@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 from agent.pipeline import Pipeline
 from agent.services import Services
@@ -13,10 +14,10 @@ __all__ = ["run_agent"]
 _LOGGER = logging.getLogger(__name__)
 
 
-def run_agent(services: Services, stdin: object = None) -> int:
+def run_agent(services: Services, stdin: TextIO | None = None) -> int:
     pipeline = Pipeline(services)
     stream = stdin or sys.stdin
-    interactive = hasattr(stream, "isatty") and stream.isatty()
+    interactive = stream.isatty()
     out = sys.stdout
     out.write("agent ready: type a request (Ctrl-D or 'quit' to leave)\n")
     out.flush()
@@ -25,7 +26,7 @@ def run_agent(services: Services, stdin: object = None) -> int:
         if interactive:
             out.write("> ")
             out.flush()
-        line = stream.readline()  # type: ignore[attr-defined]
+        line = stream.readline()
         if not line:
             break
         text = line.strip()

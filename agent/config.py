@@ -6,14 +6,17 @@ names the key and the file and line it came from.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
 
 from agent.errors import ConfigError
 from agent.paths import Paths, get_paths
@@ -30,6 +33,17 @@ __all__ = [
 ]
 
 _LOGGER = logging.getLogger(__name__)
+_ENV: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar("agent_env", default=None)
+
+
+class _EnvSource(EnvSettingsSource):
+    """`AGENT_*` variables from the mapping `load_settings` was given (the process environment by default)."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        env = _ENV.get()
+        if env is None:
+            return super()._load_env_vars()
+        return parse_env_vars(env, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
 
 
 class _Strict(BaseModel):
@@ -117,7 +131,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Highest first: environment, then the YAML file (passed as init kwargs), then defaults.
-        return (env_settings, init_settings)
+        return (_EnvSource(settings_cls), init_settings)
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -136,13 +150,13 @@ def _load_yaml_with_lines(path: Path) -> tuple[dict[str, Any], dict[tuple[str | 
     def walk(n: yaml.Node, prefix: tuple[str | int, ...]) -> None:
         if isinstance(n, yaml.MappingNode):
             for k, v in n.value:
-                key = (*prefix, str(k.value))
+                key = prefix + (str(k.value),)
                 lines[key] = k.start_mark.line + 1
                 walk(v, key)
         elif isinstance(n, yaml.SequenceNode):
             for i, v in enumerate(n.value):
-                lines[(*prefix, i)] = v.start_mark.line + 1
-                walk(v, (*prefix, i))
+                lines[prefix + (i,)] = v.start_mark.line + 1
+                walk(v, prefix + (i,))
 
     if node is not None:
         walk(node, ())
@@ -168,10 +182,13 @@ def load_settings(paths: Paths | None = None, env: dict[str, str] | None = None)
         data, lines = _load_yaml_with_lines(path)
     elif "AGENT_CONFIG" in env:
         raise ConfigError("config file not found", file=path)
+    token = _ENV.set(env)
     try:
         return Settings(**data)
     except ValidationError as exc:
         raise _config_error(exc, path, data, lines) from None
+    finally:
+        _ENV.reset(token)
 
 
 def _config_error(

@@ -26,7 +26,8 @@ def setup_logging(paths: Paths, level: str = "INFO", console_level: str = "WARNI
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(console_level)
     console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
-    for h in (file_handler, console):
-        h._agent = True  # type: ignore[attr-defined]
+    handlers: list[logging.Handler] = [file_handler, console]
+    for h in handlers:
+        setattr(h, "_agent", True)  # noqa: B010 - marks our handlers so a second setup replaces them
         root.addHandler(h)
     root.setLevel(min(logging.getLevelName(level), logging.getLevelName(console_level)))

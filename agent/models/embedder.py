@@ -52,7 +52,7 @@ class Embedder:
         out = []
         for start in range(0, len(texts), batch_size):
             out.append(self._embed_batch(texts[start:start + batch_size]))
-        return np.vstack(out)
+        return np.asarray(np.vstack(out), dtype=np.float32)
 
     def _embed_batch(self, texts: list[str]) -> Vectors:
         encs = self._tok.encode_batch(texts)
@@ -66,4 +66,5 @@ class Embedder:
         m = mask[..., None].astype(np.float32)
         pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-9, None)).astype(np.float32)
+        result: Vectors = (pooled / np.clip(norms, 1e-9, None)).astype(np.float32)
+        return result

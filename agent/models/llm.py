@@ -80,7 +80,7 @@ class LocalLLM:
         _LOGGER.info("loaded %s in %.0f ms", path, self.load_ms)
 
     def _grammar(self, schema: dict[str, Any]) -> Any:
-        from llama_cpp import LlamaGrammar
+        from llama_cpp.llama_grammar import LlamaGrammar
 
         key = json.dumps(schema, sort_keys=True)
         if key not in self._grammars:
@@ -95,15 +95,17 @@ class LocalLLM:
                 temperature=self.settings.temperature if temperature is None else temperature,
                 grammar=self._grammar(schema) if schema else None,
             )
-        return str(out["choices"][0]["text"])
+        return str(out["choices"][0]["text"])  # type: ignore[index]
 
     def chat(self, messages: list[dict[str, str]], *, max_tokens: int | None = None) -> str:
         with self._lock:
             out = self._llama.create_chat_completion(
-                messages=messages, max_tokens=max_tokens or self.settings.max_tokens,
+                messages=messages,  # type: ignore[arg-type]
+                max_tokens=max_tokens or self.settings.max_tokens,
                 temperature=self.settings.temperature,
+                repeat_penalty=1.3,
             )
-        return str(out["choices"][0]["message"]["content"] or "").strip()
+        return str(out["choices"][0]["message"]["content"] or "").strip()  # type: ignore[index]
 
     def close(self) -> None:
         with self._lock:

@@ -9,7 +9,7 @@ from agent.textnum import words_to_digits
 
 __all__ = ["clean", "parse_amount", "parse_duration", "parse_when"]
 
-_FILLERS = re.compile(r"\b(?:um+|uh+|er+m?|hmm+|ah+|you know|i mean|okay so|ok so|so um|well)\b[,]?\s*", re.I)
+_FILLERS = re.compile(r"\b(?:um+|uh+|er+m?|hmm+|ah+|you know|okay so|ok so|so um|well)\b[,]?\s*", re.I)
 _POLITE = re.compile(r"^(?:hey|hi|ok|okay)?\s*(?:agent|computer|assistant)?[,]?\s*"
                      r"(?:(?:can|could|would) you(?: please)?|please|i'd like you to|i want you to)?\s*", re.I)
 
@@ -26,8 +26,8 @@ def clean(text: str) -> str:
     s = s.replace("’", "'").replace("“", '"').replace("”", '"')
     s = _FILLERS.sub("", s)
     s = re.sub(r"[!?]+", " ", s)
-    s = re.sub(r"(?<!\d)\.(?!\d)", " ", s)
-    s = re.sub(r"\s+,", ",", s).strip(" ,")
+    s = re.sub(r"\.(?=\s|$)", " ", s)
+    s = re.sub(r"\s+,", ",", s)
     s = _POLITE.sub("", s, count=1)
     s = re.sub(r"\b(a|an)\s+(half|quarter)\s+(hour|minute)\b", lambda m: f"0.{5 if m[2] == 'half' else 25} {m[3]}", s)
     s = re.sub(r"\bhalf an? (hour|minute)\b", r"0.5 \1", s)
@@ -36,7 +36,7 @@ def clean(text: str) -> str:
     s = words_to_digits(s)
     s = re.sub(r"\b(\d+)\s+and\s+a\s+half\s+(hours?|minutes?)", lambda m: f"{float(m[1]) + 0.5:g} {m[2]}", s)
     s = re.sub(r"\bplease\b", "", s)
-    return re.sub(r"\s+", " ", s).strip()
+    return re.sub(r"\s+", " ", s).strip(" ,")
 
 
 def parse_duration(text: str) -> int | None:
