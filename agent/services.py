@@ -82,6 +82,21 @@ class Services:
                             confirmation, services)
 
 
+def _register_actions(executor: Executor) -> None:
+    """Allow-list the in-process actions (signal a process, write the clipboard, ...) of each skill family.
+
+    Each family keeps its actions in its own module and exposes `register_actions(executor)`; add it here.
+    """
+    for module in _ACTION_MODULES:
+        import importlib
+
+        importlib.import_module(module).register_actions(executor)
+
+
+# modules exposing `register_actions(executor: Executor) -> None`
+_ACTION_MODULES: tuple[str, ...] = ()
+
+
 def build_services(paths: Paths | None = None, settings: Settings | None = None) -> Services:
     paths = (paths or get_paths()).ensure()
     settings = settings or load_settings(paths)
@@ -89,4 +104,5 @@ def build_services(paths: Paths | None = None, settings: Settings | None = None)
     confirmations = ConfirmationStore(paths.data / "confirmations.json", audit, settings.executor.confirmation_ttl_s)
     commands = [*BUILTIN_COMMANDS, *settings.commands]
     executor = Executor(settings.executor, commands, audit, confirmations)
+    _register_actions(executor)
     return Services(paths, settings, Bus(), audit, confirmations, executor, load_registry(), ModelManager(settings))
