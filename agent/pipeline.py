@@ -61,6 +61,19 @@ class Pipeline:
         timings["skill"] = (time.perf_counter() - t0) * 1000
         return self._finish(text, intent, result, timings)
 
+    def run_skill(self, name: str, args: dict[str, Any] | None = None, *, source: str = "rule",
+                  yes: bool = False, dry_run: bool = False) -> Outcome:
+        """Call one skill by name, skipping the router (rule actions, the API, tray buttons)."""
+        skill = self.services.registry.get(name)
+        intent = Intent(name, dict(args or {}), source, 1.0, f"{name} {args or {}}")
+        if skill is not None:
+            question = self.services.router().validate_args(skill, intent.args)
+            if question is not None:
+                intent = Intent(name, intent.args, source, 1.0, intent.utterance, question=question)
+        t0 = time.perf_counter()
+        result = self._run(intent, yes=yes, dry_run=dry_run)
+        return self._finish(intent.utterance, intent, result, {"skill": (time.perf_counter() - t0) * 1000})
+
     def confirm(self, token: str, *, granted: bool = True) -> Outcome:
         """Answer a pending confirmation: re-run its exact skill call with the token, or refuse it."""
         store = self.services.confirmations

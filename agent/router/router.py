@@ -24,6 +24,7 @@ from agent.router.llm_tier import LLMTier
 from agent.router.semantic import SemanticIndex
 from agent.router.slots import clean
 from agent.router.templates import match_template
+from agent.skills.base import Skill
 from agent.skills.registry import Registry
 
 __all__ = ["Router"]
@@ -161,6 +162,10 @@ class Router:
             return Intent(skill_name, args, tier, confidence, raw, 0.0, error, timings)
         validated = skill.args.model_validate(args).model_dump(exclude_none=True, exclude_defaults=False)
         return Intent(skill_name, validated, tier, confidence, raw, 0.0, None, timings)
+
+    def validate_args(self, skill: Skill, args: dict[str, Any]) -> str | None:
+        """None when `args` are valid for `skill`, else the clarifying question to ask."""
+        return self._validate(skill.args, args)
 
     @staticmethod
     def _validate(model: type[Any], args: dict[str, Any]) -> str | None:
