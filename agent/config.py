@@ -26,6 +26,7 @@ __all__ = [
     "CommandSpec",
     "EmbedderSettings",
     "ExecutorSettings",
+    "FilesSettings",
     "LLMSettings",
     "RouterSettings",
     "Settings",
@@ -107,6 +108,17 @@ class ExecutorSettings(_Strict):
     confirmation_ttl_s: float = Field(120.0, gt=0)
 
 
+class FilesSettings(_Strict):
+    """File indexing and search (`files.index`, `files.search`)."""
+
+    chroma_url: str | None = Field(None, description="A Chroma server (http://host:port); default: a local store")
+    chunk_chars: int = Field(800, ge=100, le=20_000)
+    chunk_overlap: int = Field(120, ge=0, le=5_000)
+    max_file_mb: float = Field(20.0, gt=0)
+    exclude: list[str] = Field(default_factory=list, description="Glob patterns of files or folders to skip")
+    watch_debounce_s: float = Field(2.0, ge=0.05, le=600)
+
+
 class Settings(BaseSettings):
     """Every setting the agent reads. See README "Configuration"."""
 
@@ -120,6 +132,7 @@ class Settings(BaseSettings):
     router: RouterSettings = Field(default_factory=RouterSettings)
     executor: ExecutorSettings = Field(default_factory=ExecutorSettings)
     commands: list[CommandSpec] = Field(default_factory=list, description="User allow-listed commands")
+    files: FilesSettings = Field(default_factory=FilesSettings)
 
     @classmethod
     def settings_customise_sources(
