@@ -33,6 +33,11 @@ class Bus:
 
         return detach
 
+    def listeners(self, event: Event) -> int:
+        """How many subscribers `publish(event)` would call right now."""
+        with self._lock:
+            return sum(1 for kind, _ in self._subs if isinstance(event, kind))
+
     def publish(self, event: Event) -> None:
         with self._lock:
             subs = list(self._subs)

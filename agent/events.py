@@ -15,9 +15,11 @@ __all__ = [
     "Alert",
     "Event",
     "Intent",
+    "MuteListening",
     "Reply",
     "ResultState",
     "SkillResult",
+    "StopSpeaking",
     "Transcript",
     "Utterance",
 ]
@@ -132,5 +134,23 @@ class Alert(Event):
     message: str
     severity: str = "info"
     source: str = ""
+    id: str = field(default_factory=_id)
+    ts: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class StopSpeaking(Event):
+    """Stop talking now: the speech output cuts the current reply short. `source`: who asked."""
+
+    source: str = "user"
+    id: str = field(default_factory=_id)
+    ts: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class MuteListening(Event):
+    """Stop listening: the microphone stays off until the push-to-talk key is pressed. `source`: who asked."""
+
+    source: str = "user"
     id: str = field(default_factory=_id)
     ts: float = field(default_factory=_now)
