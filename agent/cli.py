@@ -173,6 +173,10 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--no-replies", action="store_true", help="skip running skills for reply_contains checks")
     e.set_defaults(fn=cmd_eval)
 
+    from agent.skills.personal_cli import add_parsers as add_personal_parsers
+
+    add_personal_parsers(sub, _services)  # agent notes / timetrack / expenses
+
     run = sub.add_parser("run", help="start the resident agent")
     run.set_defaults(fn=cmd_run)
     return p

@@ -24,6 +24,8 @@ __all__ = [
     "MathCalcArgs",
     "MusicControlArgs",
     "NameArgs",
+    "NoteDeleteArgs",
+    "NotesListArgs",
     "PasswordGenerateArgs",
     "PeriodArgs",
     "ProcessKillArgs",
@@ -137,6 +139,21 @@ class ToolsRecommendArgs(Args):
     need: str = Field(min_length=1, max_length=500)
 
 
+class NotesListArgs(Args):
+    limit: int = Field(10, ge=1, le=200)
+
+
+class NoteDeleteArgs(Args):
+    id: int | None = Field(None, ge=1, description="the note number")
+    query: str | None = Field(None, min_length=1, max_length=1000, description="delete the best match instead")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> NoteDeleteArgs:
+        if self.id is None and self.query is None:
+            raise ValueError("which note? give its number or what it is about")
+        return self
+
+
 class ChatArgs(Args):
     text: str = Field(min_length=1, max_length=20_000)
 
@@ -157,9 +174,13 @@ _CATALOGUE: tuple[tuple[str, str, type[Args], bool], ...] = (
     ("reminder.add", "remind you of something at a time", ReminderAddArgs, False),
     ("notes.add", "take a note", TextArgs, False),
     ("notes.search", "find notes you took", QueryArgs, False),
+    ("notes.list", "list your latest notes", NotesListArgs, False),
+    ("notes.delete", "delete a note (asks first)", NoteDeleteArgs, True),
     ("timetrack.start", "start tracking time on a project", ProjectArgs, False),
     ("timetrack.stop", "stop tracking time", NoArgs, False),
     ("timetrack.report", "how much time you tracked, per project", PeriodArgs, False),
+    ("timetrack.pause", "pause time tracking (resume continues the same project)", NoArgs, False),
+    ("timetrack.resume", "resume time tracking on the paused project", NoArgs, False),
     ("password.generate", "generate a strong password", PasswordGenerateArgs, False),
     ("password.get", "copy a saved password to the clipboard", NameArgs, False),
     ("password.save", "save a password in the encrypted vault", NameArgs, False),

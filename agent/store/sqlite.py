@@ -1,0 +1,133 @@
+"""A small shared SQLite helper: one database file under the data dir, opened for crash safety.
+
+- WAL journal: readers never block the writer, and a crash (kill -9, power loss) never corrupts the file;
+- `synchronous=FULL` by default: every COMMIT is fsynced before it returns, so a committed transaction survives
+  power loss and OS crashes too, not just a killed process (`NORMAL` in WAL mode may lose the last commits on power
+  loss). Writes here are human-paced (a note, an expense), so one fsync per commit costs nothing anyone notices;
+- foreign keys on, and a busy timeout so two processes (the resident agent and `agent ask`) wait for each other
+  instead of failing with "database is locked";
+- numbered migrations recorded in a `schema_migrations` table, each applied in its own transaction;
+- `transaction()`: BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception.
+
+    db = Database.open(paths.data / "notes.db", MIGRATIONS)
+    with db.transaction() as conn:
+        conn.execute("INSERT INTO notes(text) VALUES (?)", ("buy milk",))
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = ["Database", "Migration", "split_statements"]
+
+_LOGGER = logging.getLogger(__name__)
+
+Migration = str | Callable[[sqlite3.Connection], None]
+"""SQL text (one or more statements) or a function given the connection inside the migration's transaction."""
+
+Synchronous = Literal["NORMAL", "FULL", "EXTRA"]
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split SQL text into complete statements (trigger bodies with inner `;` stay whole)."""
+    out: list[str] = []
+    buf = ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        raise ValueError(f"incomplete SQL statement: {buf.strip()[:80]!r}")
+    return out
+
+
+class Database:
+    """One connection to one SQLite file, shared by the threads of a process (calls are serialised)."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.conn = conn
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, path: Path, migrations: Sequence[Migration] = (), *, synchronous: Synchronous = "FULL",
+             busy_timeout_ms: int = 5000) -> Database:
+        """Open (creating it and its folder if needed) and bring the schema up to date."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            _LOGGER.warning("%s: journal mode is %s, not WAL", path, mode)
+        conn.execute(f"PRAGMA synchronous = {synchronous}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        db = cls(path, conn)
+        db.migrate(migrations)
+        return db
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE (take the write lock now) ... COMMIT; ROLLBACK and re-raise on any exception."""
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return list(self.conn.execute(sql, params).fetchall())
+
+    def version(self) -> int:
+        row = self.query("SELECT coalesce(max(version), 0) FROM schema_migrations")
+        return int(row[0][0])
+
+    def migrate(self, migrations: Sequence[Migration]) -> int:
+        """Apply the migrations numbered after the recorded version; return the new version."""
+        with self.transaction() as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
+                         "(version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)")
+        current = self.version()
+        if current > len(migrations):
+            _LOGGER.warning("%s: schema version %d is newer than this code knows (%d)", self.path, current,
+                            len(migrations))
+        for number, migration in enumerate(migrations, start=1):
+            if number <= current:
+                continue
+            with self.transaction() as conn:
+                if callable(migration):
+                    migration(conn)
+                else:
+                    for statement in split_statements(migration):
+                        conn.execute(statement)
+                conn.execute("INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)",
+                             (number, time.time()))
+            _LOGGER.info("%s: schema migrated to version %d", self.path, number)
+        return self.version()
+
+    def pragma(self, name: str) -> Any:
+        """The value of a read-only pragma (`journal_mode`, `synchronous`, `foreign_keys`...)."""
+        if not name.replace("_", "").isalpha():
+            raise ValueError(f"not a pragma name: {name!r}")
+        return self.query(f"PRAGMA {name}")[0][0]
+
+    def integrity_check(self) -> str:
+        """'ok', or SQLite's first complaint."""
+        return str(self.query("PRAGMA integrity_check")[0][0])
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
