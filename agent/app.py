@@ -6,6 +6,7 @@ import logging
 import sys
 from typing import TextIO
 
+from agent.events import Alert, Event
 from agent.pipeline import Pipeline
 from agent.services import Services
 
@@ -15,6 +16,24 @@ _LOGGER = logging.getLogger(__name__)
 
 
 def run_agent(services: Services, stdin: TextIO | None = None) -> int:
+    from agent.scheduling import start_scheduler, stop_scheduler
+
+    detach = services.bus.subscribe(Alert, _print_alert)  # before the start: late reminders fire at once
+    try:
+        start_scheduler(services)  # timers and reminders fire here, also those set by `agent ask`
+        return _prompt_loop(services, stdin)
+    finally:
+        detach()
+        stop_scheduler(services)
+
+
+def _print_alert(event: Event) -> None:
+    if isinstance(event, Alert):
+        sys.stdout.write(f"[{event.title}] {event.message}\n")
+        sys.stdout.flush()
+
+
+def _prompt_loop(services: Services, stdin: TextIO | None = None) -> int:
     pipeline = Pipeline(services)
     stream = stdin or sys.stdin
     interactive = stream.isatty()

@@ -119,6 +119,25 @@ def cmd_models(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reminders(ns: argparse.Namespace) -> int:
+    from agent.scheduling import cancel_reminder, list_reminders
+
+    paths = get_paths().ensure()
+    if ns.action == "cancel":
+        if ns.id is None:
+            print("error: which one? give its ID (see: agent reminders list)", file=sys.stderr)
+            return 2
+        done = cancel_reminder(paths, ns.id)
+        print(json.dumps(done.to_json()) if ns.json else f"cancelled {done.kind} {done.id}")
+        return 0
+    rows = list_reminders(paths, include_done=ns.all)
+    if ns.json:
+        print(json.dumps([r.to_json() for r in rows]))
+    else:
+        print("\n".join(r.describe() for r in rows) if rows else "no pending reminders or timers")
+    return 0
+
+
 def cmd_eval(ns: argparse.Namespace) -> int:
     from agent.evaluate import evaluate_router, format_report
 
@@ -165,6 +184,13 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("action", choices=["list", "load"])
     m.add_argument("model", nargs="?")
     m.set_defaults(fn=cmd_models)
+
+    rm = sub.add_parser("reminders", help="list pending reminders and timers, or cancel one by ID")
+    rm.add_argument("action", nargs="?", choices=["list", "cancel"], default="list")
+    rm.add_argument("id", nargs="?", type=int)
+    rm.add_argument("--all", action="store_true", help="also those that fired or were cancelled")
+    rm.add_argument("--json", action="store_true")
+    rm.set_defaults(fn=cmd_reminders)
 
     e = sub.add_parser("eval", help="evaluate a component on a JSONL file")
     e.add_argument("what", choices=["router"])

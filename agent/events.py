@@ -16,9 +16,11 @@ __all__ = [
     "Event",
     "Intent",
     "MuteListening",
+    "Notice",
     "Reply",
     "ResultState",
     "SkillResult",
+    "Speak",
     "StopSpeaking",
     "Transcript",
     "Utterance",
@@ -152,5 +154,27 @@ class MuteListening(Event):
     """Stop listening: the microphone stays off until the push-to-talk key is pressed. `source`: who asked."""
 
     source: str = "user"
+    id: str = field(default_factory=_id)
+    ts: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class Speak(Event):
+    """Say `text` aloud (the speech output subscribes). `source`: who asked, e.g. `rule:cpu_hot`."""
+
+    text: str
+    source: str = ""
+    id: str = field(default_factory=_id)
+    ts: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class Notice(Event):
+    """A named agent event rules can trigger on: `agent.started`, `agent.resumed`, `security.finding`...
+    `data` holds plain values (str, int, float, bool)."""
+
+    name: str
+    data: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
     id: str = field(default_factory=_id)
     ts: float = field(default_factory=_now)

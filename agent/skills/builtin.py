@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.skills import calc, chat, clock, commands, finance, help, notes, system, timetrack
+from agent.skills import calc, chat, clock, commands, finance, help, notes, system, timers, timetrack
 from agent.skills.base import Register
 from agent.skills.catalog import register_catalogue
 
@@ -10,7 +10,7 @@ __all__ = ["register_skills"]
 
 
 def register_skills(register: Register) -> None:
-    for family in (system, commands, clock, calc, help, chat):
+    for family in (system, commands, clock, calc, help, chat, timers):
         family.register(register)
     for family in (notes, timetrack, finance):
         family.register(register)

@@ -1,0 +1,295 @@
+"""Reminders and timers: the model, their SQLite table, parsing "when", and the words a firing says.
+
+The `reminders` table is the source of truth: a row is written before its scheduler job, listing works
+without a scheduler, and a row leaves `pending` exactly once (`claim` or `cancel`, each one atomic
+UPDATE), so a reminder fires once even if two schedulers or a start-up sweep race for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import sqlite3
+import time as _time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from agent.errors import SkillError
+from agent.events import Alert
+from agent.router.slots import clean
+from agent.router.slots import parse_when as spoken_when
+
+__all__ = [
+    "LATE_AFTER_S",
+    "Kind",
+    "Reminder",
+    "ReminderError",
+    "ReminderStore",
+    "alert_for",
+    "format_clock",
+    "format_duration",
+    "parse_when",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+Kind = Literal["timer", "reminder"]
+Status = Literal["pending", "fired", "cancelled"]
+
+LATE_AFTER_S = 60.0
+"""A reminder that fires more than this many seconds after its due time says it is late."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS reminders (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ('timer', 'reminder')),
+    text TEXT NOT NULL,
+    seconds INTEGER,
+    due REAL NOT NULL,
+    created REAL NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'fired', 'cancelled')),
+    fired_at REAL,
+    late INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS reminders_pending ON reminders (status, due);
+"""
+
+
+class ReminderError(SkillError):
+    """A reminder could not be parsed, found or changed; the message is what to tell the user."""
+
+    def __init__(self, message: str, *, skill: str = "reminder.add") -> None:
+        self.reply = message
+        super().__init__(message, skill=skill)
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One row. `text`: the reminder's words, or a timer's label (may be empty); `seconds`: a timer's length."""
+
+    id: int
+    kind: Kind
+    text: str
+    due: datetime  # aware, local time
+    created: datetime
+    status: Status = "pending"
+    seconds: int | None = None
+    fired_at: datetime | None = None
+    late: bool = False
+
+    @property
+    def job_id(self) -> str:
+        return f"{self.kind}-{self.id}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "text": self.text, "seconds": self.seconds,
+                "due": self.due.isoformat(timespec="seconds"), "status": self.status, "late": self.late,
+                "created": self.created.isoformat(timespec="seconds"),
+                "fired_at": self.fired_at.isoformat(timespec="seconds") if self.fired_at else None}
+
+    def describe(self, now: datetime | None = None) -> str:
+        """One line for `agent reminders list`."""
+        what = self.text or ""
+        if self.kind == "timer":
+            what = f"{format_duration(self.seconds or 0, adjective=True)} timer"
+            what += f": {self.text}" if self.text else ""
+        return f"{self.id:>4}  {self.kind:<8}  {self.status:<9}  {format_clock(self.due, now):<28}  {what}"
+
+
+def _local(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts).astimezone()
+
+
+def _row(r: sqlite3.Row) -> Reminder:
+    return Reminder(r["id"], r["kind"], r["text"], _local(r["due"]), _local(r["created"]), r["status"],
+                    r["seconds"], _local(r["fired_at"]) if r["fired_at"] is not None else None, bool(r["late"]))
+
+
+class ReminderStore:
+    """The `reminders` table in `path` (WAL). One short connection per call: safe from any thread or process."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(_SCHEMA)
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=10)
+        try:
+            conn.row_factory = sqlite3.Row
+            with conn:  # one transaction: commit, or roll back on error
+                yield conn
+        finally:
+            conn.close()
+
+    def add(self, kind: Kind, text: str, due: datetime, *, seconds: int | None = None) -> Reminder:
+        with self._connect() as conn:
+            cur = conn.execute("INSERT INTO reminders (kind, text, seconds, due, created) VALUES (?, ?, ?, ?, ?)",
+                               (kind, text, seconds, due.timestamp(), _time.time()))
+            row = conn.execute("SELECT * FROM reminders WHERE id = ?", (cur.lastrowid,)).fetchone()
+        reminder = _row(row)
+        _LOGGER.info("%s %d stored, due %s: %s", kind, reminder.id, reminder.due.isoformat(), text)
+        return reminder
+
+    def get(self, reminder_id: int) -> Reminder | None:
+        with self._connect() as conn:
+            row = conn.execute("SELECT * FROM reminders WHERE id = ?", (reminder_id,)).fetchone()
+        return _row(row) if row else None
+
+    def fetch(self, *, include_done: bool = False) -> list[Reminder]:
+        """Pending reminders by due time (all of them, newest last, with `include_done`)."""
+        where = "" if include_done else "WHERE status = 'pending'"
+        with self._connect() as conn:
+            rows = conn.execute(f"SELECT * FROM reminders {where} ORDER BY due, id").fetchall()  # noqa: S608
+        return [_row(r) for r in rows]
+
+    def claim(self, reminder_id: int, now: datetime | None = None) -> Reminder | None:
+        """Mark a pending reminder fired and return it; None if it is not pending (fired, cancelled, unknown)."""
+        now = now or datetime.now().astimezone()
+        with self._connect() as conn:
+            row = conn.execute("SELECT due FROM reminders WHERE id = ? AND status = 'pending'",
+                               (reminder_id,)).fetchone()
+            if row is None:
+                return None
+            late = now.timestamp() - row["due"] > LATE_AFTER_S
+            cur = conn.execute("UPDATE reminders SET status = 'fired', fired_at = ?, late = ? "
+                               "WHERE id = ? AND status = 'pending'", (now.timestamp(), int(late), reminder_id))
+            if cur.rowcount != 1:
+                return None
+            fired = conn.execute("SELECT * FROM reminders WHERE id = ?", (reminder_id,)).fetchone()
+        return _row(fired)
+
+    def cancel(self, reminder_id: int) -> Reminder:
+        """Cancel a pending reminder; `ReminderError` says why not when it is unknown or no longer pending."""
+        with self._connect() as conn:
+            cur = conn.execute("UPDATE reminders SET status = 'cancelled' WHERE id = ? AND status = 'pending'",
+                               (reminder_id,))
+            row = conn.execute("SELECT * FROM reminders WHERE id = ?", (reminder_id,)).fetchone()
+        if row is None:
+            raise ReminderError(f"there is no reminder or timer {reminder_id}", skill="reminders")
+        reminder = _row(row)
+        if cur.rowcount != 1:
+            raise ReminderError(f"{reminder.kind} {reminder_id} is already {reminder.status}", skill="reminders")
+        _LOGGER.info("%s %d cancelled", reminder.kind, reminder_id)
+        return reminder
+
+
+# --- words ---------------------------------------------------------------------------------------------------
+
+def format_duration(seconds: float, *, adjective: bool = False) -> str:
+    """300 → "5 minutes", 90 → "90 seconds", 5400 → "1 hour and 30 minutes"; `adjective`: "5 minute"."""
+    total = int(round(seconds))
+    if total >= 120:
+        total = int(round(total / 60)) * 60 if total < 3 * 3600 else total
+    parts: list[tuple[int, str]]
+    if total < 120 and total != 60:
+        parts = [(total, "second")]
+    else:
+        hours, rest = divmod(total, 3600)
+        minutes, secs = divmod(rest, 60)
+        parts = [(n, unit) for n, unit in ((hours, "hour"), (minutes, "minute"), (secs, "second")) if n]
+    words = [f"{n} {unit}" + ("" if n == 1 or adjective else "s") for n, unit in parts]
+    return " and ".join(words) if len(words) < 3 else f"{words[0]}, {words[1]} and {words[2]}"
+
+
+def format_clock(when: datetime, now: datetime | None = None) -> str:
+    """ "5:00 PM today", "9:00 AM tomorrow", "9:00 AM on Friday", "9:00 AM on Monday, December 7"."""
+    now = now or datetime.now().astimezone()
+    local = when.astimezone(now.tzinfo)
+    clock = f"{local.strftime('%I').lstrip('0') or '12'}:{local:%M} {local:%p}"
+    days = (local.date() - now.date()).days
+    if days == 0:
+        return f"{clock} today"
+    if days == 1:
+        return f"{clock} tomorrow"
+    if days == -1:
+        return f"{clock} yesterday"
+    if 1 < days < 7:
+        return f"{clock} on {local:%A}"
+    return f"{clock} on {local:%A}, {local:%B} {local.day}" + (f", {local.year}" if local.year != now.year else "")
+
+
+def alert_for(reminder: Reminder) -> Alert:
+    """The `Alert` a firing publishes: title "Reminder" or "Timer"; a late one says when it was due."""
+    title = "Timer" if reminder.kind == "timer" else "Reminder"
+    if reminder.kind == "timer":
+        what = f"your {format_duration(reminder.seconds or 0, adjective=True)} timer is done"
+        what += f": {reminder.text}" if reminder.text else ""
+    else:
+        what = reminder.text
+    if reminder.late:
+        due = format_clock(reminder.due, reminder.fired_at)
+        due = due.removesuffix(" today")
+        message = f"Late {title.lower()} (due {due}): {what}"
+    else:
+        message = what[:1].upper() + what[1:] if reminder.kind == "timer" else what
+    severity = "warning" if reminder.late else "info"
+    return Alert(title, message, severity, source=f"{reminder.kind}:{reminder.id}")
+
+
+# --- "when" ------------------------------------------------------------------------------------------------
+
+_RELATIVE = re.compile(r"^\+?\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?|"
+                       r"d|days?)$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_when(when: str, now: datetime | None = None) -> datetime:
+    """An aware local datetime from the router's ISO 8601 value, or defensively from a relative form.
+
+    Accepts "2026-11-21T17:00:00+01:00", a naive "2026-11-21T17:00" (local), "17:00" (today),
+    "2026-11-22" (9 AM that day), "+20m", "20 minutes", "in 20 minutes", "at 5pm", "tomorrow at 9".
+    Raises `ReminderError` when it reads none of these. Past times are returned as they are.
+    """
+    now = now or datetime.now().astimezone()
+    s = when.strip()
+    for parse in (_iso_datetime, _iso_time, _iso_date):
+        found = parse(s, now)
+        if found is not None:
+            return found
+    low = s.lower()
+    m = _RELATIVE.match(low.removeprefix("in ").strip())
+    if m:
+        unit = m.group(2)[0]
+        return now + timedelta(seconds=float(m.group(1)) * _UNITS[unit])
+    spoken = spoken_when(clean(low), now)
+    if spoken is not None:
+        return spoken[0].astimezone()
+    raise ReminderError(f"I couldn't read '{when}' as a time", skill="reminder.add")
+
+
+def _iso_datetime(s: str, now: datetime) -> datetime | None:
+    if "T" not in s and " " not in s.strip():
+        return None
+    try:
+        value = datetime.fromisoformat(s.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    return value.astimezone() if value.tzinfo is None else value.astimezone(now.tzinfo)
+
+
+def _iso_time(s: str, now: datetime) -> datetime | None:
+    if not re.fullmatch(r"\d{1,2}:\d{2}(?::\d{2})?", s):
+        return None
+    try:
+        clock = time.fromisoformat(s if len(s.split(":")[0]) == 2 else f"0{s}")
+    except ValueError:
+        return None
+    return datetime.combine(now.date(), clock).astimezone()
+
+
+def _iso_date(s: str, now: datetime) -> datetime | None:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
+        return None
+    try:
+        day = date.fromisoformat(s)
+    except ValueError:
+        return None
+    return datetime.combine(day, time(9, 0)).astimezone()
