@@ -94,7 +94,12 @@ def _register_actions(executor: Executor) -> None:
 
 
 # modules exposing `register_actions(executor: Executor) -> None`
-_ACTION_MODULES: tuple[str, ...] = ("agent.skills.notes", "agent.skills.timetrack")
+_ACTION_MODULES: tuple[str, ...] = (
+    "agent.skills.notes",
+    "agent.skills.timetrack",
+    "agent.skills.processes",
+    "agent.skills.apps",
+)
 
 
 def build_services(paths: Paths | None = None, settings: Settings | None = None) -> Services:

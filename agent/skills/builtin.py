@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from agent.skills import calc, chat, clock, commands, finance, help, notes, system, timers, timetrack
+from agent.skills import (
+    apps,
+    calc,
+    chat,
+    clock,
+    commands,
+    control,
+    finance,
+    fixcmd,
+    help,
+    notes,
+    processes,
+    system,
+    timers,
+    timetrack,
+)
 from agent.skills.base import Register
 from agent.skills.catalog import register_catalogue
 
@@ -13,5 +28,7 @@ def register_skills(register: Register) -> None:
     for family in (system, commands, clock, calc, help, chat, timers):
         family.register(register)
     for family in (notes, timetrack, finance):
+        family.register(register)
+    for family in (processes, fixcmd, apps, control):
         family.register(register)
     register_catalogue(register)  # names the router knows that no family above implements yet

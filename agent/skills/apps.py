@@ -1,0 +1,235 @@
+"""`apps.open`: open an application, a file or folder, or a web address, the way the desktop would.
+
+- Web addresses (with or without a scheme) and existing files and folders ("downloads folder" is the XDG
+  download dir) go to the platform opener: `xdg-open` on Linux, `open` on macOS, `os.startfile` on Windows.
+- Applications on Linux are found in the desktop entries (XDG_DATA_HOME and XDG_DATA_DIRS `applications/`),
+  matched fuzzily on Name, GenericName, Keywords, the desktop id and the program, or by category for
+  "the terminal", "the browser" (the default one first), "the file manager"...; the entry's Exec line is
+  split into argv (field codes dropped), never handed to a shell. On macOS `open -a NAME`.
+- Both go through the executor as in-process actions (`open_uri`, `launch_app`): validated, audited, not
+  destructive (no confirmation). They start the program detached instead of waiting for it, because the
+  generic `xdg-open` runs the opened program in the foreground and the executor kills a command's whole
+  process group on timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import re
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+from typing import Any
+
+from agent.events import ResultState, SkillResult
+from agent.safety.executor import ActionOutput, Executor
+from agent.skills.base import Register, SkillContext
+from agent.skills.catalog import AppsOpenArgs, implement
+from agent.skills.desktop_entries import DesktopEntry, default_browser_ids, exec_argv, load_entries, match_app
+
+__all__ = ["classify", "open_plan", "register", "register_actions"]
+
+_LOGGER = logging.getLogger(__name__)
+
+OPEN_URI = "open_uri"
+LAUNCH_APP = "launch_app"
+_EARLY_EXIT_S = 0.5
+_URL = re.compile(r"^(?:https?|ftp)://[^\s/$.?#][^\s]*$|^mailto:[^\s@]+@[^\s@]+$|^file://\S+$", re.I)
+_DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,24})(?::\d{1,5})?(?:[/?#]\S*)?$", re.I)
+# top-level domains people say; two-letter ones that are also file extensions (.md, .py, .sh, .rs) are left out
+_TLDS = frozenset("""com org net edu gov io dev app ai co uk de fr es it nl be ch at se no dk fi pl ru ua jp cn kr in
+au nz ca us br mx ar za ie pt gr cz hu ro tr il me tv info biz xyz tech site online blog wiki page gg ly so fm to
+cc eu asia cloud news shop store""".split())
+_FOLDER_KEYS = {"desktop": "DESKTOP", "download": "DOWNLOAD", "downloads": "DOWNLOAD", "documents": "DOCUMENTS",
+                "document": "DOCUMENTS", "docs": "DOCUMENTS", "music": "MUSIC", "pictures": "PICTURES",
+                "photos": "PICTURES", "videos": "VIDEOS", "templates": "TEMPLATES", "public": "PUBLICSHARE"}
+_FOLDER_DEFAULTS = {"DESKTOP": "Desktop", "DOWNLOAD": "Downloads", "DOCUMENTS": "Documents", "MUSIC": "Music",
+                    "PICTURES": "Pictures", "VIDEOS": "Videos", "TEMPLATES": "Templates", "PUBLICSHARE": "Public"}
+_XDG_OPEN_CODES = {1: "the address was rejected", 2: "the file does not exist",
+                   3: "no application is set up to open it here", 4: "the application that opens it failed"}
+_ALWAYS_FOLDER = {"desktop", "downloads", "documents", "pictures", "videos", "home"}
+
+
+# -- what the target is -------------------------------------------------------------------------------
+def _user_dir(key: str, home: Path) -> Path:
+    """An XDG user dir from ~/.config/user-dirs.dirs (e.g. DOWNLOAD → ~/Downloads)."""
+    config = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config") / "user-dirs.dirs"
+    try:
+        for line in config.read_text(encoding="utf-8").splitlines():
+            m = re.match(rf'^\s*XDG_{key}_DIR\s*=\s*"(.*)"\s*$', line)
+            if m:
+                return Path(m.group(1).replace("$HOME", str(home))).expanduser()
+    except OSError:
+        pass
+    return home / _FOLDER_DEFAULTS[key]
+
+
+def _known_folder(text: str, home: Path) -> Path | None:
+    m = re.fullmatch(r"(?:my\s+|the\s+)?([a-z]+)(\s+(?:folder|directory|dir))?", text)
+    if not m:
+        return None
+    word, said_folder = m.group(1), bool(m.group(2))
+    if word == "home" and (said_folder or word in _ALWAYS_FOLDER):
+        return home
+    if word in _FOLDER_KEYS and (said_folder or word in _ALWAYS_FOLDER):
+        return _user_dir(_FOLDER_KEYS[word], home)
+    return None
+
+
+def classify(target: str, home: Path | None = None) -> tuple[str, str]:
+    """("url" | "path" | "missing" | "app", value): what `target` names. Pure apart from file existence."""
+    home = home or Path.home()
+    t = target.strip().strip("'\"").rstrip(".")
+    low = t.lower()
+    if _URL.match(t):
+        return "url", t
+    folder = _known_folder(low, home)
+    if folder is not None:
+        return ("path" if folder.exists() else "missing"), str(folder)
+    if t.startswith(("/", "~", "./", "../")):
+        path = Path(t).expanduser().resolve()
+        return ("path" if path.exists() else "missing"), str(path)
+    if "/" in t or "." in t:
+        path = home / t
+        if path.exists():
+            return "path", str(path)
+    m = _DOMAIN.match(low)
+    if m and m.group(1) in _TLDS:
+        return "url", "https://" + t
+    return "app", t
+
+
+# -- how to open it on this platform -----------------------------------------------------------------
+def open_plan(system: str) -> dict[str, Any]:
+    """How to open things on `system` (platform.system()): a pure function, tested for each platform."""
+    if system == "Darwin":
+        return {"opener": ["open"], "app": ["open", "-a"], "desktop_entries": False, "startfile": False}
+    if system == "Windows":  # ShellExecute, what `start` does, without going through cmd's parser
+        return {"opener": [], "app": [], "desktop_entries": False, "startfile": True}
+    return {"opener": ["xdg-open"], "app": [], "desktop_entries": True, "startfile": False}
+
+
+def _spawn(argv: list[str]) -> tuple[bool, str, dict[str, Any]]:
+    """Start `argv` detached (own session, no shell, no inherited terminal); report an immediate failure."""
+    program = argv[0] if os.path.isabs(argv[0]) else shutil.which(argv[0])
+    if program is None or not os.access(program, os.X_OK):
+        return False, f"{argv[0]} is not installed", {"argv": argv}
+    proc = subprocess.Popen(  # noqa: S603 - argv from the allow-listed action, never a shell
+        [program, *argv[1:]], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True, close_fds=True, cwd=str(Path.home()) if Path.home().is_dir() else "/",
+    )
+    try:
+        code = proc.wait(timeout=_EARLY_EXIT_S)
+    except subprocess.TimeoutExpired:
+        threading.Thread(target=proc.wait, name=f"reap-{proc.pid}", daemon=True).start()
+        return True, f"started {argv[0]} (pid {proc.pid})", {"argv": argv, "pid": proc.pid}
+    data = {"argv": argv, "pid": proc.pid, "returncode": code}
+    if code != 0:
+        return False, f"{argv[0]} exited at once with status {code}", data
+    return True, f"ran {argv[0]} (pid {proc.pid})", data
+
+
+def _uri_problem(uri: str) -> str | None:
+    if not uri or len(uri) > 4096 or any(c in uri for c in "\x00\n\r") or uri.startswith("-"):
+        return "that address is empty, too long or malformed"
+    if _URL.match(uri) or (os.path.isabs(uri) and os.path.exists(uri)):
+        return None
+    return "only web, mail and file addresses or existing absolute paths can be opened"
+
+
+def _open_uri(args: dict[str, Any]) -> ActionOutput:
+    uri = str(args.get("uri", ""))
+    problem = _uri_problem(uri)
+    if problem:
+        return ActionOutput(False, f"refused: {problem}")
+    plan = open_plan(platform.system())
+    if plan["startfile"]:
+        os.startfile(uri)  # type: ignore[attr-defined,unused-ignore]  # Windows only
+        return ActionOutput(True, f"opened {uri}", {"uri": uri})
+    ok, message, data = _spawn([*plan["opener"], uri])
+    code = data.get("returncode")
+    if not ok and plan["opener"] == ["xdg-open"] and code in _XDG_OPEN_CODES:
+        message = f"{_XDG_OPEN_CODES[code]} (xdg-open status {code})"
+    return ActionOutput(ok, message, {"uri": uri, **data})
+
+
+def _entry(desktop_id: str) -> DesktopEntry | None:
+    return next((e for e in load_entries() if e.id == desktop_id), None)
+
+
+def _terminal_prefix() -> list[str] | None:
+    terminals = [e for e in load_entries() if "TerminalEmulator" in e.categories and not e.terminal]
+    return [*exec_argv(terminals[0]), "-e"] if terminals else None
+
+
+def _launch_app(args: dict[str, Any]) -> ActionOutput:
+    app = str(args.get("app", ""))
+    plan = open_plan(platform.system())
+    if not plan["desktop_entries"]:
+        if plan["startfile"]:
+            os.startfile(app)  # type: ignore[attr-defined,unused-ignore]  # Windows only
+            return ActionOutput(True, f"started {app}", {"app": app})
+        ok, message, data = _spawn([*plan["app"], app])
+        return ActionOutput(ok, message, {"app": app, **data})
+    entry = _entry(app)  # the argv comes from the installed entry, never from the caller
+    if entry is None:
+        return ActionOutput(False, f"no desktop entry {app!r}")
+    argv = exec_argv(entry)
+    if not argv:
+        return ActionOutput(False, f"{entry.name} has no command to run")
+    if entry.terminal:
+        prefix = _terminal_prefix()
+        if prefix is None:
+            return ActionOutput(False, f"{entry.name} runs in a terminal, and I found no terminal emulator")
+        argv = [*prefix, *argv]
+    ok, message, data = _spawn(argv)
+    return ActionOutput(ok, message, {"app": app, "name": entry.name, **data})
+
+
+def register_actions(executor: Executor) -> None:
+    executor.register_action(OPEN_URI, _open_uri, destructive=False,
+                             describe=lambda a: f"open {a.get('uri')}")
+    executor.register_action(LAUNCH_APP, _launch_app, destructive=False,
+                             describe=lambda a: f"launch {a.get('app')}")
+
+
+# -- the skill ----------------------------------------------------------------------------------------
+def _reply(result_state: ResultState, shown: str, message: str, data: dict[str, Any]) -> SkillResult:
+    if result_state is ResultState.OK:
+        return SkillResult.ok(f"Opening {shown}.", **data)
+    return SkillResult(result_state, f"I couldn't open {shown}: {message}.", data)
+
+
+def _open_app(name: str, ctx: SkillContext) -> SkillResult:
+    if not open_plan(platform.system())["desktop_entries"]:
+        result = ctx.executor.run(LAUNCH_APP, {"app": name})
+        return _reply(result.state, name, result.message, {"kind": "app", **result.data})
+    entries = load_entries()
+    match = match_app(name, entries, default_browser_ids())
+    data: dict[str, Any] = {"kind": "app", "target": name, "closest": match.closest, "entries": len(entries)}
+    if match.entry is None:
+        closest = ", ".join(match.closest) or "none at all"
+        return SkillResult.error(f"I found no application called {name}. Closest: {closest}.", **data)
+    data.update(desktop_id=match.entry.id, name=match.entry.name, score=round(match.score, 2), why=match.why)
+    result = ctx.executor.run(LAUNCH_APP, {"app": match.entry.id})
+    data.update(result.data)
+    return _reply(result.state, match.entry.name, result.message, data)
+
+
+def _open(args: AppsOpenArgs, ctx: SkillContext) -> SkillResult:
+    kind, value = classify(args.target)
+    if kind == "missing":
+        return SkillResult.error(f"{value} doesn't exist.", kind=kind, target=args.target, path=value)
+    if kind == "app":
+        return _open_app(value, ctx)
+    result = ctx.executor.run(OPEN_URI, {"uri": value})
+    shown = value.removeprefix("https://") if kind == "url" else value.replace(str(Path.home()), "~", 1)
+    return _reply(result.state, shown, result.message,
+                  {"kind": kind, "target": args.target, "uri": value, **result.data})
+
+
+def register(reg: Register) -> None:
+    reg(implement("apps.open", _open))
