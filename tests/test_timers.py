@@ -55,6 +55,7 @@ def alerts(services: Services) -> Iterator[list[Alert]]:
 @pytest.fixture
 def scheduler(services: Services, alerts: list[Alert]) -> Iterator[AgentScheduler]:
     sched = start_scheduler(services)
+    assert sched is not None
     yield sched
     stop_scheduler(services)
     assert not sched.running
@@ -109,7 +110,7 @@ def test_a_one_second_timer_fires_an_alert(services: Services, scheduler: AgentS
     row = scheduler.store.get(result.data["id"])
     assert row is not None
     assert (row.status, row.late) == ("fired", False)
-    assert job_ids(services) == set()  # a date job leaves the store once it ran
+    assert wait_for(lambda: job_ids(services) == set(), timeout=5)  # a date job leaves the store after it ran
 
 
 def test_reminder_reply_listing_and_cancel(services: Services, scheduler: AgentScheduler,
@@ -215,3 +216,12 @@ def test_reminders_cli_lists_and_cancels(services: Services) -> None:
     assert "already cancelled" in again.stderr
     everything = json.loads(run_cli("reminders", "--all", "--json", timeout=60).stdout)
     assert {r["id"]: r["status"] for r in everything} == {first.id: "cancelled", second.id: "pending"}
+
+
+def test_an_unusable_database_leaves_the_agent_running_without_reminders(services: Services,
+                                                                         alerts: list[Alert]) -> None:
+    (services.paths.data / DB_NAME).mkdir()  # a directory where the database file should be
+    assert start_scheduler(services) is None
+    assert [(a.title, a.severity) for a in alerts] == [("Reminders", "warning")]
+    assert "Timers and reminders are off" in alerts[0].message
+    stop_scheduler(services)  # nothing to stop: no error

@@ -177,13 +177,26 @@ def _run_job(reminder_id: int) -> None:
     scheduler.fire(reminder_id)
 
 
-def start_scheduler(services: Services) -> AgentScheduler:
-    """Start this process's resident scheduler (once) and keep it in `services.shared["scheduler"]`."""
+def start_scheduler(services: Services) -> AgentScheduler | None:
+    """Start this process's resident scheduler (once) and keep it in `services.shared["scheduler"]`.
+
+    If it cannot start (an unreadable database, say), the agent still runs: this logs why, publishes a
+    warning `Alert`, and returns None; reminders stay stored and fire at the next successful start.
+    """
     existing = services.shared.get(_SHARED_KEY)
     if isinstance(existing, AgentScheduler) and existing.running:
         return existing
-    scheduler = AgentScheduler(services.paths, services.bus)
-    scheduler.start()
+    scheduler: AgentScheduler | None = None
+    try:
+        scheduler = AgentScheduler(services.paths, services.bus)
+        scheduler.start()
+    except Exception as exc:
+        _LOGGER.exception("timers and reminders are off: the scheduler did not start")
+        if scheduler is not None:
+            with contextlib.suppress(Exception):
+                scheduler.stop()
+        services.bus.publish(Alert("Reminders", f"Timers and reminders are off: {exc}", "warning", "scheduler"))
+        return None
     services.shared[_SHARED_KEY] = scheduler
     return scheduler
 

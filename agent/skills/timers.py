@@ -22,7 +22,7 @@ _LOGGER = logging.getLogger(__name__)
 _JUST_PASSED_S = 30.0  # "in 2 seconds" routed slowly: still fire it, right away
 _EXPLICIT_DAY = re.compile(
     r"\b(?:today|tonight|this (?:morning|afternoon|evening)|tomorrow|yesterday|monday|tuesday|wednesday|thursday|"
-    r"friday|saturday|sunday|january|february|march|april|may|june|july|august|september|october|november|"
+    r"friday|saturday|sunday|january|february|march|april|june|july|august|september|october|november|"
     r"december)\b|\d{4}-\d{2}-\d{2}", re.I)
 _PRONOUNS = {"my": "your", "me": "you", "myself": "yourself", "i": "you", "mine": "yours", "i'm": "you're"}
 _NOUN_START = re.compile(r"^(?:the|a|an|my|your|our|his|her|their)\b", re.I)
