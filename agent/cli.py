@@ -138,6 +138,18 @@ def cmd_reminders(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_index(ns: argparse.Namespace) -> int:
+    from agent.files.cli import run_index
+
+    return run_index(_services(), ns)
+
+
+def cmd_search(ns: argparse.Namespace) -> int:
+    from agent.files.cli import run_search
+
+    return run_search(_services(), ns)
+
+
 def cmd_eval(ns: argparse.Namespace) -> int:
     from agent.evaluate import evaluate_router, format_report
 
@@ -198,6 +210,10 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true")
     e.add_argument("--no-replies", action="store_true", help="skip running skills for reply_contains checks")
     e.set_defaults(fn=cmd_eval)
+
+    from agent.files.cli import add_parsers as add_files_parsers
+
+    add_files_parsers(sub, cmd_index, cmd_search)
 
     from agent.skills.personal_cli import add_parsers as add_personal_parsers
 

@@ -9,6 +9,7 @@ from agent.skills import (
     clock,
     commands,
     control,
+    files,
     finance,
     fixcmd,
     help,
@@ -25,7 +26,7 @@ __all__ = ["register_skills"]
 
 
 def register_skills(register: Register) -> None:
-    for family in (system, commands, clock, calc, help, chat, timers):
+    for family in (system, commands, clock, calc, help, chat, timers, files):
         family.register(register)
     for family in (notes, timetrack, finance):
         family.register(register)

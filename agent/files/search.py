@@ -1,0 +1,128 @@
+"""Hybrid file search: semantic (Chroma) and keyword (FTS5, BM25) lists merged by reciprocal rank fusion.
+
+Three ranked lists vote: chunks by vector similarity, chunks by BM25, and "exact" files (the query is the
+file's name, or the query appears verbatim in few enough files to be distinctive). Each list gives an item
+at rank r the score weight / (K + r); a file's score is its best chunk's score plus its exact-match score,
+so a query equal to a file name or a rare exact phrase puts that file first. Results are data: snippets are
+returned as text, never interpreted.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from agent.files.manifest import fts_terms
+
+if TYPE_CHECKING:
+    from agent.files.indexer import FileIndex
+
+__all__ = ["Hit", "SearchResponse", "make_snippet", "search"]
+
+K = 60  # the usual RRF constant
+EXACT_WEIGHT = 2.0
+MIN_SIMILARITY = 0.1  # cosine: below this a chunk is unrelated, not a weak match
+MAX_EXACT_FILES = 10  # a "phrase" found in more files than this is not distinctive
+SNIPPET_CHARS = 240
+_LEAD = 40  # characters kept before the first query term
+
+
+@dataclass(frozen=True)
+class Hit:
+    path: str
+    snippet: str
+    score: float
+    chunk: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "snippet": self.snippet, "score": round(self.score, 5), "chunk": self.chunk}
+
+
+@dataclass
+class SearchResponse:
+    query: str
+    results: list[Hit] = field(default_factory=list)
+    ms: float = 0.0
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"query": self.query, "results": [h.to_json() for h in self.results], "ms": round(self.ms, 2)}
+
+
+def make_snippet(text: str, query: str, width: int = SNIPPET_CHARS) -> str:
+    """The chunk trimmed to `width` characters, starting just before the query (or its first word found)."""
+    flat = re.sub(r"\s+", " ", text).strip()
+    pos = flat.lower().find(query.strip().lower()) if query.strip() else -1
+    if pos < 0:
+        found = [m.start() for t in fts_terms(query)
+                 if (m := re.search(rf"\b{re.escape(t[:max(4, len(t) - 2)])}", flat, re.IGNORECASE))]
+        pos = min(found) if found else 0
+    start = 0
+    if pos > _LEAD:
+        start = flat.rfind(" ", 0, pos - _LEAD) + 1
+    end = start + width
+    if end < len(flat):
+        space = flat.rfind(" ", start + width // 2, end)
+        end = space if space > 0 else end
+    snippet = flat[start:end].strip()
+    return ("…" if start > 0 else "") + snippet + ("…" if end < len(flat) else "")
+
+
+def _exact_files(index: FileIndex, query: str) -> list[str]:
+    """Files named like the query first, then files holding the query verbatim (if only a few do)."""
+    named = index.manifest.files_named(query)
+    phrase = index.manifest.phrase_files(query, MAX_EXACT_FILES)
+    if len(phrase) > MAX_EXACT_FILES:
+        phrase = []
+    return list(dict.fromkeys([*named, *phrase]))
+
+
+def search(index: FileIndex, query: str, limit: int = 5) -> SearchResponse:
+    """The best `limit` files for `query`, one hit per file (its best chunk as the snippet)."""
+    response = SearchResponse(query)
+    query = query.strip()
+    if not query:
+        return response
+    embedder, store = index.embedder(), index.store  # load on first use: not counted in the search time
+    started = t0 = time.perf_counter()
+    depth = max(50, limit * 10)
+    vector = embedder.embed([query])[0]
+    semantic = [h for h in store.query(vector, depth) if 1.0 - h.distance >= MIN_SIMILARITY]
+    t1 = time.perf_counter()
+    keyword = index.manifest.keyword(query, depth)
+    exact = _exact_files(index, query)
+    t2 = time.perf_counter()
+    response.timings_ms = {"semantic": (t1 - t0) * 1000, "keyword": (t2 - t1) * 1000}
+
+    chunk_score: dict[tuple[str, int], float] = {}
+    texts: dict[tuple[str, int], str] = {}
+    ranked_lists: list[list[tuple[str, int, str]]] = [
+        [(h.path, h.chunk, h.text) for h in semantic], [(h.path, h.chunk, h.text) for h in keyword]]
+    for hits in ranked_lists:
+        for rank, (path, chunk, text) in enumerate(hits, 1):
+            chunk_score[(path, chunk)] = chunk_score.get((path, chunk), 0.0) + 1.0 / (K + rank)
+            texts.setdefault((path, chunk), text)
+    best: dict[str, tuple[float, int]] = {}
+    for (path, chunk), score in chunk_score.items():
+        if path not in best or score > best[path][0]:
+            best[path] = (score, chunk)
+    phrase_chunk = {h.path: h.chunk for h in reversed(index.manifest.phrase(query, depth))} if exact else {}
+    file_score = {path: s for path, (s, _) in best.items()}
+    for rank, path in enumerate(exact, 1):
+        file_score[path] = file_score.get(path, 0.0) + EXACT_WEIGHT / (K + rank)
+
+    indexed = index.manifest.has(file_score)
+    ranked = sorted((p for p in file_score if p in indexed), key=lambda p: -file_score[p])
+    for path in ranked:
+        if len(response.results) >= limit:
+            break
+        if not os.path.exists(path):  # deleted since it was indexed (and no watcher saw it)
+            continue
+        chunk = phrase_chunk.get(path, best[path][1] if path in best else 0)
+        text = texts.get((path, chunk)) or index.manifest.chunk_text(path, chunk)
+        response.results.append(Hit(path, make_snippet(text, query), file_score[path], chunk))
+    response.ms = (time.perf_counter() - started) * 1000
+    return response

@@ -1,0 +1,118 @@
+"""The vector side of the file index: a Chroma collection of chunk embeddings.
+
+A local `PersistentClient` under `<data>/files/chroma` by default, or a Chroma server when `files.chroma_url`
+is set. Telemetry is off, and Chroma never embeds anything itself: the collection has no embedding function
+and every vector comes from our own embedder, so nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+import numpy.typing as npt
+
+from agent.errors import AgentError
+
+__all__ = ["COLLECTION", "ChunkStore", "StoreError", "VectorHit", "open_store"]
+
+_LOGGER = logging.getLogger(__name__)
+
+COLLECTION = "agent-files"
+_DELETE_BATCH = 500
+
+
+class StoreError(AgentError):
+    """The Chroma store cannot be opened or reached (carries where)."""
+
+    def __init__(self, message: str, *, where: str) -> None:
+        self.where = where
+        super().__init__(f"file index at {where}: {message}")
+
+
+@dataclass(frozen=True)
+class VectorHit:
+    id: str
+    path: str
+    chunk: int
+    text: str
+    distance: float
+
+
+def _chroma_settings() -> Any:
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    from chromadb.config import Settings as ChromaSettings
+
+    return ChromaSettings(anonymized_telemetry=False)
+
+
+def open_store(directory: Path, url: str | None = None) -> ChunkStore:
+    """The configured store: a server by `url`, else a persistent store in `directory`. Raises `StoreError`."""
+    import chromadb
+
+    where = url or str(directory)
+    try:
+        if url:
+            parsed = urlparse(url if "://" in url else f"http://{url}")
+            if not parsed.hostname:
+                raise StoreError("the URL has no host", where=url)
+            ssl = parsed.scheme == "https"
+            client: Any = chromadb.HttpClient(host=parsed.hostname, port=parsed.port or (443 if ssl else 8000),
+                                              ssl=ssl, settings=_chroma_settings())
+        else:
+            directory.mkdir(parents=True, exist_ok=True)
+            client = chromadb.PersistentClient(path=str(directory), settings=_chroma_settings())
+        collection = client.get_or_create_collection(
+            COLLECTION, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+    except StoreError:
+        raise
+    except Exception as exc:
+        raise StoreError(f"{exc.__class__.__name__}: {exc}", where=where) from exc
+    _LOGGER.info("file index store: %s", where)
+    return ChunkStore(collection, where)
+
+
+class ChunkStore:
+    """Chunks by deterministic id, with `path` and `chunk` metadata; vectors are passed in, never computed."""
+
+    def __init__(self, collection: Any, where: str) -> None:
+        self._col = collection
+        self.where = where
+
+    def upsert(self, ids: Sequence[str], vectors: npt.NDArray[np.float32], texts: Sequence[str],
+               metadatas: Sequence[dict[str, str | int | float]]) -> None:
+        if not ids:
+            return
+        self._col.upsert(ids=list(ids), embeddings=vectors, documents=list(texts), metadatas=list(metadatas))
+
+    def delete_ids(self, ids: Sequence[str]) -> None:
+        ids = list(ids)
+        for start in range(0, len(ids), _DELETE_BATCH):
+            self._col.delete(ids=ids[start:start + _DELETE_BATCH])
+
+    def delete_path(self, path: str) -> None:
+        self._col.delete(where={"path": path})
+
+    def count(self) -> int:
+        return int(self._col.count())
+
+    def ids_for(self, path: str) -> list[str]:
+        return list(self._col.get(where={"path": path}, include=[])["ids"])
+
+    def query(self, vector: npt.NDArray[np.float32], n: int) -> list[VectorHit]:
+        total = self.count()
+        if total == 0:
+            return []
+        found = self._col.query(query_embeddings=vector.reshape(1, -1), n_results=min(n, total),
+                                include=["documents", "metadatas", "distances"])
+        hits = []
+        for cid, doc, meta, dist in zip(found["ids"][0], found["documents"][0], found["metadatas"][0],
+                                        found["distances"][0], strict=True):
+            hits.append(VectorHit(cid, str(meta["path"]), int(meta["chunk"]), doc or "", float(dist)))
+        return hits

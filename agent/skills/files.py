@@ -1,0 +1,137 @@
+"""`files.index` and `files.search`: index a folder, then search its contents (hybrid semantic + keyword).
+
+Indexing reads the user's files and writes only the agent's own data (`<data>/files`); it changes nothing
+else on the system. File contents are data: a file that says "ignore previous instructions" is returned as
+a snippet like any other text, and nothing in it is ever run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+
+from agent.errors import ModelError
+from agent.events import SkillResult
+from agent.files import FileIndex, IndexPathError, StoreError, search, shared_index
+from agent.skills.base import Register, SkillContext
+from agent.skills.catalog import FilesIndexArgs, QueryArgs, implement
+
+__all__ = ["display_path", "register", "resolve_folder"]
+
+_LOGGER = logging.getLogger(__name__)
+
+_FILLER = re.compile(r"\b(?:my|the|a|folder|directory|dir|files?|please|in|on)\b", re.IGNORECASE)
+_ALIASES = {
+    "docs": "documents", "document": "documents", "download": "downloads", "picture": "pictures",
+    "photos": "pictures", "photo": "pictures", "images": "pictures", "movies": "videos", "video": "videos",
+    "project": "projects", "song": "music", "songs": "music",
+}
+_XDG = {"desktop": "DESKTOP", "documents": "DOCUMENTS", "downloads": "DOWNLOAD", "music": "MUSIC",
+        "pictures": "PICTURES", "videos": "VIDEOS", "templates": "TEMPLATES", "public": "PUBLICSHARE"}
+
+
+def _home() -> Path:
+    return Path(os.path.expanduser("~"))
+
+
+def _xdg_dir(key: str, home: Path) -> Path | None:
+    """A folder from ~/.config/user-dirs.dirs (XDG_DOCUMENTS_DIR="$HOME/Dokumente"), if set there."""
+    config = home / ".config" / "user-dirs.dirs"
+    if not config.is_file():
+        return None
+    pattern = re.compile(rf'^XDG_{key}_DIR="(.*)"\s*$')
+    for line in config.read_text(encoding="utf-8", errors="replace").splitlines():
+        if m := pattern.match(line.strip()):
+            return Path(m.group(1).replace("$HOME", str(home)))
+    return None
+
+
+def resolve_folder(text: str, home: Path | None = None) -> Path | None:
+    """A spoken or typed folder ("~/Documents", "documents folder", "/data/reports") to an existing path."""
+    home = home or _home()
+    raw = text.strip().strip("\"'")
+    if raw.startswith(("~", "/", ".")) or "/" in raw:
+        path = Path(raw.replace("~", str(home), 1) if raw.startswith("~") else raw)
+        path = path if path.is_absolute() else home / path
+        return path if path.exists() else None
+    words = re.sub(r"\s+", " ", _FILLER.sub(" ", raw)).strip().lower()
+    if words in ("", "home", "home folder"):
+        return home
+    name = _ALIASES.get(words, words)
+    candidates = [home / raw, home / name]
+    if name in _XDG:
+        xdg = _xdg_dir(_XDG[name], home)
+        if xdg is not None:
+            candidates.insert(0, xdg)
+    for path in candidates:
+        if path.exists():
+            return path
+    try:  # a case-insensitive match among the home folder's own folders ("documents" → Documents)
+        for child in home.iterdir():
+            if child.is_dir() and child.name.lower() in (name, name.replace(" ", "_"), name.replace(" ", "-")):
+                return child
+    except OSError:
+        return None
+    return None
+
+
+def display_path(path: Path | str, home: Path | None = None) -> str:
+    """`/home/u/Documents` → `~/Documents`."""
+    home = home or _home()
+    p = Path(path)
+    try:
+        rel = p.relative_to(home)
+    except ValueError:
+        return str(p)
+    return "~" if not rel.parts else f"~/{rel}"
+
+
+def _index_for(ctx: SkillContext) -> FileIndex:
+    services = ctx.services.get("services")
+    if services is None:
+        raise RuntimeError("the files skills need the agent's services")
+    return shared_index(ctx.services, ctx.paths.data, ctx.settings.files, services.embedder)
+
+
+def _search(args: QueryArgs, ctx: SkillContext) -> SkillResult:
+    try:
+        index = _index_for(ctx)
+        if index.manifest.file_count() == 0:
+            return SkillResult.error("No files are indexed yet. Ask me to index a folder first, "
+                                     "like 'index my documents folder'.", query=args.query, results=[])
+        response = search(index, args.query, args.limit)
+    except (StoreError, ModelError) as exc:
+        return SkillResult.error(f"I can't search files right now: {exc}", error=str(exc))
+    data = response.to_json()
+    if not response.results:
+        return SkillResult.ok(f"I found nothing matching '{args.query}' in your indexed files.", **data)
+    top = Path(response.results[0].path)
+    more = len(response.results) - 1
+    reply = f"The best match is {top.name} in {display_path(top.parent)}" + (f" (and {more} more)." if more else ".")
+    return SkillResult.ok(reply, **data)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _index(args: FilesIndexArgs, ctx: SkillContext) -> SkillResult:
+    folder = resolve_folder(args.path)
+    if folder is None:
+        return SkillResult.error(f"I can't find a folder called '{args.path}'.", path=args.path)
+    try:
+        report = _index_for(ctx).index(folder)
+    except IndexPathError as exc:
+        return SkillResult.error(f"I can't index {args.path}: it does not exist.", path=args.path, error=str(exc))
+    except (StoreError, ModelError) as exc:
+        return SkillResult.error(f"I can't index files right now: {exc}", error=str(exc))
+    skipped = f" ({report.skipped} skipped)" if report.skipped else ""
+    reply = f"Indexed {_plural(report.files, 'file')}{skipped} in {report.seconds:.1f} s."
+    return SkillResult.ok(reply, path=str(folder), **report.to_json())
+
+
+def register(reg: Register) -> None:
+    reg(implement("files.search", _search))
+    reg(implement("files.index", _index))
