@@ -16,14 +16,17 @@ _LOGGER = logging.getLogger(__name__)
 
 
 def run_agent(services: Services, stdin: TextIO | None = None) -> int:
+    from agent.automation import start_automation, stop_automation
     from agent.scheduling import start_scheduler, stop_scheduler
 
     detach = services.bus.subscribe(Alert, _print_alert)  # before the start: late reminders fire at once
     try:
         start_scheduler(services)  # timers and reminders fire here, also those set by `agent ask`
+        start_automation(services)  # rules: health checks, the daily security scan, the user's own
         return _prompt_loop(services, stdin)
     finally:
         detach()
+        stop_automation(services)
         stop_scheduler(services)
 
 

@@ -219,6 +219,10 @@ def _parser() -> argparse.ArgumentParser:
 
     add_personal_parsers(sub, _services)  # agent notes / timetrack / expenses
 
+    from agent.automation.cli import add_parsers as add_automation_parsers
+
+    add_automation_parsers(sub, _services)  # agent rules / health / scan
+
     run = sub.add_parser("run", help="start the resident agent")
     run.set_defaults(fn=cmd_run)
     return p

@@ -23,6 +23,7 @@ from agent.paths import Paths, get_paths
 
 __all__ = [
     "ArgSpec",
+    "AutomationSettings",
     "CommandSpec",
     "EmbedderSettings",
     "ExecutorSettings",
@@ -119,6 +120,16 @@ class FilesSettings(_Strict):
     watch_debounce_s: float = Field(2.0, ge=0.05, le=600)
 
 
+class AutomationSettings(_Strict):
+    """The rule engine (`agent/automation`): rules from the shipped `rules/` folder and `<config>/rules/`."""
+
+    enabled: bool = True
+    tick_s: float = Field(10.0, ge=0.1, le=3600, description="how often metric, process and schedule triggers run")
+    default_rules: bool = Field(True, description="load the rules shipped with the agent")
+    rule_dirs: list[Path] = Field(default_factory=list, description="more folders of rule files")
+    desktop_notify: bool = Field(True, description="notify actions also show a desktop notification (notify-send)")
+
+
 class Settings(BaseSettings):
     """Every setting the agent reads. See README "Configuration"."""
 
@@ -132,6 +143,7 @@ class Settings(BaseSettings):
     router: RouterSettings = Field(default_factory=RouterSettings)
     executor: ExecutorSettings = Field(default_factory=ExecutorSettings)
     commands: list[CommandSpec] = Field(default_factory=list, description="User allow-listed commands")
+    automation: AutomationSettings = Field(default_factory=AutomationSettings)
     files: FilesSettings = Field(default_factory=FilesSettings)
 
     @classmethod

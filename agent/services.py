@@ -99,6 +99,7 @@ _ACTION_MODULES: tuple[str, ...] = (
     "agent.skills.timetrack",
     "agent.skills.processes",
     "agent.skills.apps",
+    "agent.automation.commands",
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agent.skills import (
     apps,
+    automation,
     calc,
     chat,
     clock,
@@ -32,4 +33,5 @@ def register_skills(register: Register) -> None:
         family.register(register)
     for family in (processes, fixcmd, apps, control):
         family.register(register)
+    automation.register(register)  # security.scan, health.alerts
     register_catalogue(register)  # names the router knows that no family above implements yet
