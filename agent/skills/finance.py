@@ -56,8 +56,8 @@ _SYMBOL = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
 
 _CATEGORIES: tuple[tuple[str, str], ...] = (
     ("groceries", r"groceries|grocery|supermarket|market|milk|bread|vegetables"),
-    ("food", r"lunch|dinner|breakfast|brunch|restaurant|coffee|cafe|food|pizza|burger|sushi|snack|meal|takeout|"
-             r"takeaway|drinks?|beer"),
+    ("food", r"lunch|dinner|breakfast|brunch|restaurant|coffee|cafe|food|pizza|burger|sushi|ramen|noodles|sandwich|"
+             r"bakery|snack|meal|takeout|takeaway|drinks?|beer"),
     ("transport", r"taxi|cab|uber|lyft|bus|train|tram|metro|subway|fuel|gas|petrol|parking|flight|toll|ticket"),
     ("housing", r"rent|mortgage|electricity|water bill|utilities|internet|phone bill|heating"),
     ("health", r"pharmacy|doctor|dentist|medicine|pills|gym|hospital"),
