@@ -219,6 +219,10 @@ def _parser() -> argparse.ArgumentParser:
 
     add_personal_parsers(sub, _services)  # agent notes / timetrack / expenses
 
+    from agent.vault.cli import add_parsers as add_vault_parsers
+
+    add_vault_parsers(sub, _services)  # agent vault list / delete
+
     from agent.automation.cli import add_parsers as add_automation_parsers
 
     add_automation_parsers(sub, _services)  # agent rules / health / scan

@@ -31,6 +31,7 @@ __all__ = [
     "LLMSettings",
     "RouterSettings",
     "Settings",
+    "VaultSettings",
     "load_settings",
 ]
 
@@ -130,6 +131,13 @@ class AutomationSettings(_Strict):
     desktop_notify: bool = Field(True, description="notify actions also show a desktop notification (notify-send)")
 
 
+class VaultSettings(_Strict):
+    """The password vault (`password.*`)."""
+
+    clipboard_clear_s: int = Field(30, ge=1, le=3600, description="clear a copied password after this long")
+    generated_ttl_s: int = Field(60, ge=0, le=3600, description="how long a generated password can still be saved")
+
+
 class Settings(BaseSettings):
     """Every setting the agent reads. See README "Configuration"."""
 
@@ -145,6 +153,7 @@ class Settings(BaseSettings):
     commands: list[CommandSpec] = Field(default_factory=list, description="User allow-listed commands")
     automation: AutomationSettings = Field(default_factory=AutomationSettings)
     files: FilesSettings = Field(default_factory=FilesSettings)
+    vault: VaultSettings = Field(default_factory=VaultSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -99,6 +99,9 @@ _ACTION_MODULES: tuple[str, ...] = (
     "agent.skills.timetrack",
     "agent.skills.processes",
     "agent.skills.apps",
+    "agent.vault.clipboard",
+    "agent.skills.music",
+    "agent.skills.tools_advice",
     "agent.automation.commands",
 )
 

@@ -14,11 +14,14 @@ from agent.skills import (
     finance,
     fixcmd,
     help,
+    music,
     notes,
+    passwords,
     processes,
     system,
     timers,
     timetrack,
+    tools_advice,
 )
 from agent.skills.base import Register
 from agent.skills.catalog import register_catalogue
@@ -32,6 +35,8 @@ def register_skills(register: Register) -> None:
     for family in (notes, timetrack, finance):
         family.register(register)
     for family in (processes, fixcmd, apps, control):
+        family.register(register)
+    for family in (passwords, music, tools_advice):
         family.register(register)
     automation.register(register)  # security.scan, health.alerts
     register_catalogue(register)  # names the router knows that no family above implements yet

@@ -118,6 +118,8 @@ class PeriodArgs(Args):
 class PasswordGenerateArgs(Args):
     length: int = Field(20, ge=8, le=256)
     symbols: bool = True
+    digits: bool = True
+    uppercase: bool = True
 
 
 class NameArgs(Args):
