@@ -28,7 +28,15 @@ from agent.events import ResultState, SkillResult
 from agent.safety.executor import ActionOutput, Executor
 from agent.skills.base import Register, SkillContext
 from agent.skills.catalog import AppsOpenArgs, implement
-from agent.skills.desktop_entries import DesktopEntry, default_browser_ids, exec_argv, load_entries, match_app
+from agent.skills.desktop_entries import (
+    DesktopEntry,
+    category_for,
+    default_browser_ids,
+    exec_argv,
+    load_entries,
+    match_app,
+    spoken_name,
+)
 
 __all__ = ["classify", "open_plan", "register", "register_actions"]
 
@@ -212,6 +220,11 @@ def _open_app(name: str, ctx: SkillContext) -> SkillResult:
     data: dict[str, Any] = {"kind": "app", "target": name, "closest": match.closest, "entries": len(entries)}
     if match.entry is None:
         closest = ", ".join(match.closest) or "none at all"
+        category = category_for(name)
+        if category is not None:
+            data["category"] = category
+            return SkillResult.error(f"I found no {spoken_name(name)} application installed (category {category}). "
+                                     f"Closest names: {closest}.", **data)
         return SkillResult.error(f"I found no application called {name}. Closest: {closest}.", **data)
     data.update(desktop_id=match.entry.id, name=match.entry.name, score=round(match.score, 2), why=match.why)
     result = ctx.executor.run(LAUNCH_APP, {"app": match.entry.id})

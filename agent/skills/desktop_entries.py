@@ -21,11 +21,13 @@ __all__ = [
     "DesktopEntry",
     "Match",
     "application_dirs",
+    "category_for",
     "default_browser_ids",
     "exec_argv",
     "load_entries",
     "match_app",
     "parse_entry",
+    "spoken_name",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -219,6 +221,16 @@ def _score(q: str, e: DesktopEntry) -> tuple[float, str]:
         return 0.8, "words of the name"
     ratio = _similarity(q, e)
     return (ratio * 0.8, "similar name") if ratio >= 0.8 else (0.0, "")
+
+
+def spoken_name(query: str) -> str:
+    """A spoken app name without fillers: "the Terminal app" → "terminal"."""
+    return _norm(query)
+
+
+def category_for(query: str) -> str | None:
+    """The desktop category a spoken kind of app means ("the terminal" → TerminalEmulator), if any."""
+    return CATEGORY_WORDS.get(_norm(query))
 
 
 def _by_category(q: str, entries: list[DesktopEntry], browsers: list[str]) -> Match | None:
