@@ -155,6 +155,7 @@ def test_the_database_helper(tmp_path: Path) -> None:
     again = Database.open(tmp_path / "sub" / "x.db", migrations)  # migrations run once
     assert [r[0] for r in again.query("SELECT version FROM schema_migrations")] == [1, 2]
     assert len(split_statements(str(migrations[0]))) == 4
+    assert split_statements("CREATE TABLE a (x); CREATE TABLE b (y)") == ["CREATE TABLE a (x);", "CREATE TABLE b (y)"]
     with pytest.raises(ValueError, match="incomplete"):
-        split_statements("CREATE TABLE t (x")
+        split_statements("CREATE TRIGGER x AFTER INSERT ON t BEGIN SELECT 1;")
     assert again.integrity_check() == "ok"

@@ -36,17 +36,19 @@ Synchronous = Literal["NORMAL", "FULL", "EXTRA"]
 
 
 def split_statements(sql: str) -> list[str]:
-    """Split SQL text into complete statements (trigger bodies with inner `;` stay whole)."""
+    """Split SQL text into complete statements (`;` inside strings or trigger bodies does not split)."""
     out: list[str] = []
     buf = ""
-    for line in sql.splitlines(keepends=True):
-        buf += line
-        if sqlite3.complete_statement(buf):
-            if buf.strip():
-                out.append(buf.strip())
+    pieces = sql.split(";")
+    for i, piece in enumerate(pieces):
+        buf += piece + (";" if i < len(pieces) - 1 else "")
+        if buf.strip() and sqlite3.complete_statement(buf):
+            out.append(buf.strip())
             buf = ""
     if buf.strip():
-        raise ValueError(f"incomplete SQL statement: {buf.strip()[:80]!r}")
+        if not sqlite3.complete_statement(buf + ";"):
+            raise ValueError(f"incomplete SQL statement: {buf.strip()[:80]!r}")
+        out.append(buf.strip())  # the last statement may omit its ";"
     return out
 
 
