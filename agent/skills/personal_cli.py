@@ -71,7 +71,8 @@ def _timetrack(ns: argparse.Namespace, services: Services) -> int:
     if ns.csv:
         text = report_csv(TimeStore(s.paths.data / "timetrack.db"), ns.period)
         Path(ns.csv).expanduser().write_text(text, encoding="utf-8")
-        (sys.stderr if ns.json else sys.stdout).write(f"wrote {text.count(chr(10)) - 1} entries to {ns.csv}\n")
+        n = text.count("\n") - 1
+        (sys.stderr if ns.json else sys.stdout).write(f"wrote {n} {'entry' if n == 1 else 'entries'} to {ns.csv}\n")
     return code
 
 
@@ -89,7 +90,8 @@ def _expenses(ns: argparse.Namespace, services: Services) -> int:
     if ns.action == "export":
         text = export_csv(store, ns.period)
         path.write_text(text, encoding="utf-8")
-        _say(f"exported {text.count(chr(10)) - 1} expenses to {path}")
+        n = text.count("\n") - 1
+        _say(f"exported {n} {'expense' if n == 1 else 'expenses'} to {path}")
         return 0
     try:
         text = path.read_text(encoding="utf-8-sig")
