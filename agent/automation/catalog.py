@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import getpass
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from agent.safety.executor import Executor
     from agent.skills.registry import Registry
 
-__all__ = ["EVENTS", "Found", "RuleCatalog"]
+__all__ = ["EVENTS", "Found", "RuleCatalog", "with_user"]
 
 Loc = tuple[str | int, ...]
 Found = tuple[Loc, str, Literal["error", "warning"]]
@@ -36,6 +37,14 @@ EVENTS: dict[str, str] = {
 def _hint(word: str, choices: list[str]) -> str:
     found = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f" (did you mean '{found[0]}'?)" if found else ""
+
+
+def with_user(spec_args: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+    """Fill a command's `user` argument with the current user, as `command.run` does."""
+    out = dict(args)
+    if "user" in spec_args and "user" not in out:
+        out["user"] = getpass.getuser()
+    return out
 
 
 def _templated(value: Any) -> bool:
@@ -96,6 +105,6 @@ class RuleCatalog:
         if spec is None or _templated(args):
             return  # an in-process action: its arguments are checked when it runs
         try:
-            validate_args(spec, dict(args))
+            validate_args(spec, with_user(spec.args, args))
         except NotAllowedError as exc:
             yield ((*loc, "args"), str(exc).removeprefix(f"{command_id}: "), "error")

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from agent.automation.actions import SAMPLE_KEY, Run, Trace, step_run
-from agent.automation.catalog import RuleCatalog
+from agent.automation.catalog import RuleCatalog, with_user
 from agent.automation.compiled import CompiledRule, Pending, compile_rule
 from agent.automation.conditions import EvalContext, LocalSystemState, SystemState, in_time_window
 from agent.automation.loader import LoadResult, Problem, load_rules
@@ -485,6 +485,9 @@ class Engine:
 
     def command(self, command_id: str, args: dict[str, Any], run: Run) -> tuple[str, dict[str, Any]]:
         executor = self.services.executor
+        spec = executor.command(command_id)
+        if spec is not None:
+            args = with_user(spec.args, args)
         if run.dry_run:
             from agent.errors import NotAllowedError
 

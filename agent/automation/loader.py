@@ -236,8 +236,6 @@ def _load_file(file: Path, catalog: RuleCatalog | None) -> Iterator[LoadedRule |
     if not isinstance(data, list):
         yield Problem(name, 1, 1, "-", "a rule file is a YAML list of rules ('- id: ...')")
         return
-    for loc, mark in doc.duplicates:
-        yield Problem(name, *mark, _fmt_path(loc), f"duplicate key '{loc[-1]}'")
     risky_mode = _unsafe_permissions(file)
     for index, raw in enumerate(data):
         yield from _load_one(name, index, raw, doc, catalog, risky_mode)
@@ -250,6 +248,11 @@ def _load_one(name: str, index: int, raw: Any, doc: _Doc, catalog: RuleCatalog |
     line, col = doc.mark((index,))
     if not isinstance(raw, dict):
         yield Problem(name, line, col, label, "a rule is a mapping with id, triggers and actions")
+        return
+    duplicates = [(loc, mark) for loc, mark in doc.duplicates if loc[0] == index]
+    for loc, mark in duplicates:
+        yield Problem(name, *mark, _fmt_path((label, *loc[1:])), f"duplicate key '{loc[-1]}'", rule_id)
+    if duplicates:
         return
     try:
         rule = s.Rule.model_validate(raw)
@@ -264,7 +267,8 @@ def _load_one(name: str, index: int, raw: Any, doc: _Doc, catalog: RuleCatalog |
     if risky_mode and any(_changes_system(rule, catalog)):
         problems.append(((), f"refusing a rule that runs commands from a file {risky_mode}", "error"))
     for loc, message, severity in problems:
-        yield Problem(name, *doc.mark((index, *loc)), _fmt_path((label, *loc)), message, rule_id, severity)
+        mark = doc.mark((index, *loc), key=message.startswith("unknown argument"))
+        yield Problem(name, *mark, _fmt_path((label, *loc)), message, rule_id, severity)
     if any(sev == "error" for _, _, sev in problems):
         return
     digest = hashlib.sha256(json.dumps(rule.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()[:16]
