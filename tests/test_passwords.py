@@ -34,7 +34,7 @@ from agent.vault import (
     generate_password,
     vault_path,
 )
-from agent.vault.clipboard import detect_tool
+from agent.vault.clipboard import detect_tool, wait_for
 from agent.vault.generate import CLASSES, _index
 from tests.conftest import run_cli
 
@@ -61,8 +61,7 @@ def xserver() -> Iterator[str]:
 def display(xserver: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("DISPLAY", xserver)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    subprocess.run(["xclip", "-selection", "clipboard", "-in"], input=b"", check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _set_clipboard("")
     return xserver
 
 
@@ -121,8 +120,10 @@ def _clipboard() -> str:
 
 
 def _set_clipboard(text: str) -> None:
+    """Copy like a user would, and wait until the (background) xclip owns the selection."""
     subprocess.run(["xclip", "-selection", "clipboard", "-in"], input=text.encode(), check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert wait_for(text, detect_tool()), "xclip did not take the selection"
 
 
 def _assert_nowhere(secret: str, root: Path, *results: SkillResult) -> None:
@@ -216,6 +217,7 @@ def test_save_get_round_trip_across_a_restart(
         display: str, cryptfile_default: CryptFileKeyring, logged: Services, agent_home: Path, paths: Paths) -> None:
     services = logged
     generated = _call(services, "password.generate", {"length": 24})
+    assert generated.state is ResultState.OK, generated.data
     secret = _clipboard()
     _set_clipboard("unrelated text the user copied later")
     saved = _call(services, "password.save", {"name": "GitHub"})

@@ -174,7 +174,8 @@ def _system_volume(args: MusicControlArgs, ctx: SkillContext, why: str) -> Skill
     if result.ok:
         word = "Raised" if args.action == "volume_up" else "Lowered"
         return SkillResult.ok(f"{word} the system volume by 5%.", **data)
-    return SkillResult(ResultState.ERROR, f"I couldn't change the volume: {result.message}.", data)
+    detail = result.stderr.strip().splitlines()[0] if result.stderr.strip() else result.message
+    return SkillResult(ResultState.ERROR, f"I couldn't change the system volume: pactl said {detail}.", data)
 
 
 def _control(args: MusicControlArgs, ctx: SkillContext) -> SkillResult:

@@ -105,6 +105,9 @@ def _error(exc: VaultError) -> SkillResult:
 def _save(args: NameArgs, ctx: SkillContext) -> SkillResult:
     name = normalize_name(args.name)
     secret, source, problem = _secret_to_save(ctx)
+    if secret is None and problem.startswith("no clipboard available"):
+        return SkillResult.error(f"No clipboard available, so I can't read a password to save for {name}.",
+                                 name=name, source=source, error=problem)
     if secret is None:
         return SkillResult.error(f"I can't save a password for {name}: {problem}. Copy the password first, "
                                  "then ask again.", name=name, source=source, error=problem)

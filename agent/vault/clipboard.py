@@ -3,10 +3,9 @@
 Tools: wl-copy/wl-paste on Wayland, xclip or xsel on X11. No display or no tool is a
 `ClipboardUnavailableError` ("no clipboard available: ..."); the secret is then not shown instead.
 
-Clearing: after copying, a small detached helper (`python -m agent.vault.clipboard clear-after SECONDS`,
-given only the SHA-256 of the secret on stdin) waits, then clears the clipboard only if it still holds
-that secret, so a one-shot `agent ask` that exits at once still gets its clipboard cleared, and anything
-the user copied since is left alone.
+Clearing: after copying, a small detached helper (stdlib-only Python, given only the SHA-256 of the secret,
+on stdin) waits, then clears the clipboard only if it still holds that secret, so a one-shot `agent ask`
+that exits at once still gets its clipboard cleared, and anything the user copied since is left alone.
 
 Executor actions (in-process, allow-listed by `register_actions`):
 - `clipboard.copy_secret` {secret, clear_after_s}: `secret` is masked in the audit log;
@@ -16,6 +15,7 @@ Executor actions (in-process, allow-listed by `register_actions`):
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -42,6 +42,7 @@ __all__ = [
     "paste",
     "register_actions",
     "schedule_clear",
+    "wait_for",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -110,6 +111,18 @@ def copy(text: str, tool: ClipboardTool) -> None:
     _run(tool.copy, text.encode("utf-8"))
 
 
+def wait_for(text: str, tool: ClipboardTool, timeout_s: float = 2.0) -> bool:
+    """Wait until the clipboard reads back `text`: xclip and wl-copy take the selection from a background
+    process, a moment after the command returns."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if paste(tool) == text:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.03)
+
+
 def clear(tool: ClipboardTool) -> None:
     _run(tool.clear, b"")
 
@@ -138,10 +151,35 @@ def clear_if_unchanged(secret_digest: str, tool: ClipboardTool) -> bool:
     return True
 
 
-def schedule_clear(secret: str, after_s: float) -> None:
+# The clearing helper: stdlib only (it starts in ~20 ms, no agent imports), run as `python -I -S -c`.
+# argv: seconds, paste argv (JSON), clear argv (JSON); stdin: the SHA-256 of the secret.
+_HELPER = """
+import hashlib, json, os, subprocess, sys, time
+after, paste, clear = float(sys.argv[1]), json.loads(sys.argv[2]), json.loads(sys.argv[3])
+digest = sys.stdin.readline().strip()
+if os.fork():
+    os._exit(0)
+os.setsid()
+time.sleep(after)
+try:
+    out = subprocess.run(paste, stdin=subprocess.DEVNULL, capture_output=True, timeout=5)
+    if out.returncode == 0 and hashlib.sha256(out.stdout).hexdigest() == digest:
+        subprocess.run(clear, input=b"", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=5)
+finally:
+    os._exit(0)
+"""
+
+
+def schedule_clear(secret: str, after_s: float, tool: ClipboardTool) -> None:
     """Start the detached helper that clears the clipboard after `after_s` if it still holds `secret`."""
-    proc = subprocess.Popen(  # noqa: S603 - our own module, fixed argv
-        [sys.executable, "-m", "agent.vault.clipboard", "clear-after", f"{after_s:g}"],
+    def resolve(argv: tuple[str, ...]) -> str:
+        program = shutil.which(argv[0])
+        if program is None:
+            raise ClipboardUnavailableError(f"no clipboard available: {argv[0]} is not installed")
+        return json.dumps([program, *argv[1:]])
+
+    proc = subprocess.Popen(  # noqa: S603 - fixed code and argv, the digest goes on stdin
+        [sys.executable, "-I", "-S", "-c", _HELPER, f"{after_s:g}", resolve(tool.paste), resolve(tool.clear)],
         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     assert proc.stdin is not None
@@ -161,10 +199,10 @@ def _copy_action(args: dict[str, Any]) -> Any:
     try:
         tool = detect_tool()
         copy(secret, tool)
-        if paste(tool) != secret:
+        if not wait_for(secret, tool):
             return ActionOutput(False, "the clipboard did not take the text", {"reason": "not_kept"})
         if after > 0:
-            schedule_clear(secret, after)
+            schedule_clear(secret, after, tool)
     except ClipboardUnavailableError as exc:
         return ActionOutput(False, str(exc), {"reason": "no_clipboard"})
     message = f"copied a secret to the clipboard with {tool.name}" + (f"; clears in {after:g} s" if after else "")
@@ -190,25 +228,3 @@ def register_actions(executor: Executor) -> None:
     )
     executor.register_action("clipboard.read_secret", _read_action, destructive=False,
                              describe=lambda a: "read the clipboard")
-
-
-# -- the clearing helper --------------------------------------------------------------------------------
-def _helper(argv: list[str]) -> int:
-    if len(argv) != 2 or argv[0] != "clear-after":
-        sys.stderr.write("usage: python -m agent.vault.clipboard clear-after SECONDS  (SHA-256 on stdin)\n")
-        return 2
-    after = float(argv[1])
-    secret_digest = sys.stdin.readline().strip()
-    if os.fork() != 0:  # the parent returns at once; the child waits, detached
-        return 0
-    os.setsid()
-    time.sleep(after)
-    try:
-        clear_if_unchanged(secret_digest, detect_tool())
-    except Exception:  # noqa: BLE001 - a detached helper has nobody to report to
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    os._exit(_helper(sys.argv[1:]))
