@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -46,6 +47,9 @@ METRICS: dict[str, str] = {
 _DISK = re.compile(r"^disk\.(/\S*?)\.(percent|free_gb|hours_to_full)$")
 _DISK_EXAMPLES = ("disk./.percent", "disk./.free_gb", "disk./.hours_to_full")
 _NOT_FILLING_H = 10_000.0  # hours_to_full when a disk is not filling up
+_PROC = Path("/proc")
+_CLK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def is_known_metric(name: str) -> bool:
@@ -122,6 +126,8 @@ class MetricCollector:
         self._self = psutil.Process(os.getpid())
         self._disk_history: dict[str, deque[tuple[float, float]]] = {}
         self._net_last: tuple[float, int, int] | None = None
+        self._proc_last: dict[int, int] = {}
+        self._proc_last_t = 0.0
         psutil.cpu_percent(None)  # prime the counters so the first tick reads a real value
         self._self.cpu_percent(None)
 
@@ -169,15 +175,8 @@ class MetricCollector:
             s.extra["temperature.max"] = {"sensor": name}
 
     def _read_process(self, s: Sample) -> None:
-        procs = []
+        procs = self._procs_linux() if _PROC.is_dir() else self._procs_psutil()
         total = psutil.virtual_memory().total
-        for p in psutil.process_iter(["name", "memory_info"]):
-            try:
-                cpu = p.cpu_percent(None)  # process_iter caches Process objects: this is the rate since last tick
-            except psutil.Error:
-                continue
-            mem = p.info.get("memory_info")
-            procs.append(ProcInfo(p.pid, p.info.get("name") or "", cpu, mem.rss / _MB if mem else 0.0))
         s.set_processes(procs)
         s.values["process.count"] = float(len(procs))
         if procs:
@@ -189,6 +188,44 @@ class MetricCollector:
             s.extra["process.top_cpu_percent"] = {"process": busiest.name, "pid": busiest.pid}
             s.extra["process.top_rss_mb"] = s.extra["process.top_memory_percent"] = {
                 "process": largest.name, "pid": largest.pid}
+
+    def _procs_psutil(self) -> list[ProcInfo]:
+        procs = []
+        for p in psutil.process_iter(["name", "memory_info"]):
+            try:
+                cpu = p.cpu_percent(None)  # process_iter caches Process objects: this is the rate since last tick
+            except psutil.Error:
+                continue
+            mem = p.info.get("memory_info")
+            procs.append(ProcInfo(p.pid, p.info.get("name") or "", cpu, mem.rss / _MB if mem else 0.0))
+        return procs
+
+    def _procs_linux(self) -> list[ProcInfo]:
+        """One read of /proc/<pid>/stat per process (name, CPU ticks, resident pages): several times cheaper
+        than psutil's per-process objects, which matters because this runs every tick."""
+        now = time.monotonic()
+        last, self._proc_last = self._proc_last, {}
+        dt = now - self._proc_last_t if self._proc_last_t else 0.0
+        self._proc_last_t = now
+        procs = []
+        for entry in os.scandir(_PROC):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"{entry.path}/stat", "rb") as f:
+                    raw = f.read()
+            except OSError:
+                continue
+            head, _, tail = raw.rpartition(b") ")
+            fields = tail.split()
+            pid = int(entry.name)
+            ticks = int(fields[11]) + int(fields[12])  # utime + stime
+            self._proc_last[pid] = ticks
+            before = last.get(pid)
+            cpu = (ticks - before) / _CLK / dt * 100 if before is not None and dt > 0 else 0.0
+            name = head.split(b" (", 1)[-1].decode(errors="replace")
+            procs.append(ProcInfo(pid, name, cpu, int(fields[21]) * _PAGE / _MB))
+        return procs
 
     def _read_agent(self, s: Sample) -> None:
         with self._self.oneshot():
