@@ -82,10 +82,14 @@ def test_expenses_through_the_pipeline(services: Services) -> None:
 
 
 def test_expenses_survive_a_restart(paths: Paths) -> None:
-    Pipeline(build_services(paths, load_settings(paths))).run_skill(
-        "finance.expense_add", {"amount": 8.99, "currency": "GBP", "note": "a movie"})
-    again = Pipeline(build_services(paths, load_settings(paths))).run_skill("finance.report", {"period": "today"})
-    assert again.result.reply == "Today you spent £8.99 (£8.99 on entertainment)."
+    for services, name, args in ((build_services(paths, load_settings(paths)), "finance.expense_add",
+                                  {"amount": 8.99, "currency": "GBP", "note": "a movie"}),
+                                 (build_services(paths, load_settings(paths)), "finance.report", {"period": "today"})):
+        skill = services.registry.get(name)
+        assert skill is not None
+        assert skill.run is not None
+        result = skill.run(skill.args.model_validate(args), services.context())
+    assert result.reply == "Today you spent £8.99 (£8.99 on entertainment)."
 
 
 GOOD_CSV = """date,amount,currency,category,note

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import load_settings
-from agent.events import ResultState
+from agent.events import ResultState, SkillResult
 from agent.paths import Paths
 from agent.pipeline import Pipeline
 from agent.services import Services, build_services
@@ -104,15 +104,23 @@ def test_keyword_fallback_says_so_without_the_embedder(paths: Paths) -> None:
     assert found.result.data["hits"][0]["text"] == "dentist on tuesday"
 
 
+def _skill(services: Services, name: str, args: dict[str, object]) -> SkillResult:
+    """Call a skill through its public contract (the pipeline itself is tested above)."""
+    skill = services.registry.get(name)
+    assert skill is not None
+    assert skill.run is not None
+    return skill.run(skill.args.model_validate(args), services.context())
+
+
 def test_notes_survive_a_restart(paths: Paths) -> None:
     first = build_services(paths, load_settings(paths))
-    Pipeline(first).run_skill("notes.add", {"text": "locker number is 42"})
-    second = build_services(paths, load_settings(paths))
-    listed = Pipeline(second).run_skill("notes.list", {})
-    assert listed.result.data["total"] == 1
-    assert listed.result.data["notes"][0]["text"] == "locker number is 42"
-    found = Pipeline(second).run_skill("notes.search", {"query": "which locker"})
-    assert found.result.data["hits"][0]["text"] == "locker number is 42"
+    _skill(first, "notes.add", {"text": "locker number is 42"})
+    second = build_services(paths, load_settings(paths))  # a new process, in effect
+    listed = _skill(second, "notes.list", {})
+    assert listed.data["total"] == 1
+    assert listed.data["notes"][0]["text"] == "locker number is 42"
+    found = _skill(second, "notes.search", {"query": "which locker"})
+    assert found.data["hits"][0]["text"] == "locker number is 42"
 
 
 def test_delete_asks_first_then_deletes(services: Services) -> None:

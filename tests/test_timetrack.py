@@ -189,12 +189,12 @@ def test_an_invented_project_is_not_tracked(services: Services) -> None:
 def test_tracking_survives_a_restart(paths: Paths) -> None:
     first = build_services(paths, load_settings(paths))
     first.shared["timetrack.idle_provider"] = lambda: None
-    Pipeline(first).run_skill("timetrack.start", {"project": "apollo"})
+    _call(first, "timetrack.start", {"project": "apollo"}, "start tracking apollo")
     second = build_services(paths, load_settings(paths))  # a new process, in effect
     second.shared["timetrack.idle_provider"] = lambda: None
-    stopped = Pipeline(second).run_skill("timetrack.stop", {})
-    assert stopped.result.reply.startswith("Stopped apollo after")
-    assert stopped.result.data["idle_detection"] == "injected provider"
+    stopped = _call(second, "timetrack.stop", {}, "stop tracking")
+    assert stopped.reply.startswith("Stopped apollo after")
+    assert stopped.data["idle_detection"] == "injected provider"
 
 
 @pytest.fixture
