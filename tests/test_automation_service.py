@@ -95,6 +95,13 @@ def test_real_scheduler_fires_real_rules_survives_job_errors_and_hot_reloads(
         assert any(n.name == "rules.reloaded" for n in recorder.notices)
         assert engine.fire_event("custom.added") == ["added"]
         assert "added works" in recorder.titles
+
+        write_rules(rules, "- id: broken\n  triggers: [{metric: cpu.prcent, above: 1}]\n  actions: [{log: x}]\n",
+                    name="broken.yaml")
+        assert wait_for(lambda: "Some rules could not load" in recorder.titles)
+        assert "broken" in recorder.alerts[-1].message
+        assert "added" in engine.rules
+        assert "broken" not in engine.rules
         assert engine.ticks > 3
     finally:
         service.stop()

@@ -19,8 +19,9 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from agent.automation.engine import Engine
+from agent.automation.loader import LoadResult
 from agent.automation.triggers import FileRuntime
-from agent.events import Notice
+from agent.events import Alert, Notice
 
 if TYPE_CHECKING:
     from agent.services import Services
@@ -30,6 +31,11 @@ __all__ = ["AutomationService", "start_automation", "stop_automation"]
 _LOGGER = logging.getLogger(__name__)
 _RELOAD_DEBOUNCE_S = 1.0
 _SHARED_KEY = "automation"
+_EXECUTOR = "automation"
+# APScheduler logs every job run at INFO: a tick every 10 s would flood the agent's log
+_QUIET = logging.getLogger("agent.automation.apscheduler")
+_QUIET.setLevel(logging.WARNING)
+logging.getLogger(f"apscheduler.executors.{_EXECUTOR}").setLevel(logging.WARNING)
 
 
 class _Handler(FileSystemEventHandler):
@@ -53,9 +59,9 @@ class AutomationService:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(2)},
+            executors={"default": ThreadPoolExecutor(1), _EXECUTOR: ThreadPoolExecutor(2)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-            timezone=engine.tz,
+            timezone=engine.tz, logger=_QUIET,
         )
         self.scheduler.add_listener(self._on_error, EVENT_JOB_ERROR)
         self.job_errors = 0
@@ -65,11 +71,11 @@ class AutomationService:
         self._lock = threading.Lock()
 
     def start(self) -> None:
-        self.engine.load()
+        self._report(self.engine.load())
         self.engine.on_wake = self._wake_at
         self._detach = self.engine.attach()
         self.scheduler.add_job(self._tick, "interval", seconds=self.engine.tick_s, id="automation.tick",
-                               next_run_time=datetime.now(self.engine.tz))
+                               next_run_time=datetime.now(self.engine.tz), executor=_EXECUTOR)
         self.scheduler.start()
         self._watch()
         _LOGGER.info("automation started: %d rules, tick every %g s", len(self.engine.rules), self.engine.tick_s)
@@ -104,15 +110,25 @@ class AutomationService:
         when = datetime.fromtimestamp(ts, self.engine.tz)
         if self.scheduler.running:
             self.scheduler.add_job(self._advance, "date", run_date=max(when, datetime.now(self.engine.tz)),
-                                   id=f"automation.wake.{ts:.3f}", replace_existing=True)
+                                   id=f"automation.wake.{ts:.3f}", replace_existing=True, executor=_EXECUTOR)
 
     def _reload(self) -> None:
         try:
-            self.engine.reload()
+            self._report(self.engine.reload())
             self._watch()
         except Exception:
             self.engine.errors += 1
             _LOGGER.exception("rule reload failed; the previous rules keep running")
+
+    def _report(self, result: LoadResult) -> None:
+        """Tell the user about rules that could not load (they are off; the others run)."""
+        errors = result.errors
+        if not errors:
+            return
+        rules = sorted({p.rule_id or p.file for p in errors})
+        message = f"{len(errors)} problem(s) in {', '.join(rules)}; first: {errors[0]}. Run: agent rules check"
+        self.engine.store.add_alert("automation", "Some rules could not load", message, "warning", True)
+        self.engine.publish(Alert("Some rules could not load", message, "warning", source="automation"))
 
     def _on_error(self, event: JobExecutionEvent) -> None:
         self.job_errors += 1
@@ -147,7 +163,8 @@ class AutomationService:
         p = Path(path)
         if p.suffix in (".yaml", ".yml") and p.parent in self._rule_dirs and self.scheduler.running:
             self.scheduler.add_job(self._reload, "date", id="automation.reload", replace_existing=True,
-                                   run_date=datetime.now(self.engine.tz) + timedelta(seconds=_RELOAD_DEBOUNCE_S))
+                                   run_date=datetime.now(self.engine.tz) + timedelta(seconds=_RELOAD_DEBOUNCE_S),
+                                   executor=_EXECUTOR)
         self.engine.file_event(path, kind)
 
 
