@@ -119,6 +119,23 @@ def cmd_models(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_history(ns: argparse.Namespace) -> int:
+    history = _services().history()
+    if history is None:
+        print("history is off (history.enabled: false)")
+        return 0
+    if ns.action == "clear":
+        print(f"cleared {history.clear()} turns")
+        return 0
+    for turn in history.recent(ns.n):
+        if ns.json:
+            print(json.dumps(turn.__dict__, default=str))
+        else:
+            stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(turn.ts))
+            print(f"{stamp}  you: {turn.text}\n{'':16}  agent [{turn.skill}, {turn.state}]: {turn.reply}")
+    return 0
+
+
 def cmd_reminders(ns: argparse.Namespace) -> int:
     from agent.scheduling import cancel_reminder, list_reminders
 
@@ -196,6 +213,12 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("action", choices=["list", "load"])
     m.add_argument("model", nargs="?")
     m.set_defaults(fn=cmd_models)
+
+    h = sub.add_parser("history", help="list (or clear) the encrypted conversation history")
+    h.add_argument("action", nargs="?", choices=["list", "clear"], default="list")
+    h.add_argument("-n", type=int, default=20)
+    h.add_argument("--json", action="store_true")
+    h.set_defaults(fn=cmd_history)
 
     rm = sub.add_parser("reminders", help="list pending reminders and timers, or cancel one by ID")
     rm.add_argument("action", nargs="?", choices=["list", "cancel"], default="list")

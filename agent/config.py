@@ -27,6 +27,7 @@ __all__ = [
     "CommandSpec",
     "EmbedderSettings",
     "ExecutorSettings",
+    "HistorySettings",
     "FilesSettings",
     "LLMSettings",
     "RouterSettings",
@@ -74,9 +75,20 @@ class EmbedderSettings(_Strict):
 
 
 class RouterSettings(_Strict):
-    semantic_threshold: float = Field(0.62, ge=0.0, le=1.0)
-    semantic_margin: float = Field(0.03, ge=0.0, le=1.0)
+    """The semantic tier decides when `score + margin >= semantic_threshold` and `score >= semantic_floor`
+    (score: similarity to the best skill's examples; margin: lead over the runner-up). Otherwise it is unsure
+    and hands its short list to the LLM tier (or to chat when no LLM is available)."""
+
+    semantic_threshold: float = Field(0.62, ge=0.0, le=2.0)
+    semantic_floor: float = Field(0.35, ge=0.0, le=1.0)
+    llm_candidates: int = Field(3, ge=1, le=10)
     use_llm: bool = True
+
+
+class HistorySettings(_Strict):
+    enabled: bool = True
+    max_turns: int = Field(1000, ge=10, le=1_000_000)
+    follow_up_s: float = Field(300.0, ge=0, description="how long a follow-up may refer to the previous turn")
 
 
 class ArgSpec(_Strict):
@@ -121,6 +133,13 @@ class FilesSettings(_Strict):
     watch_debounce_s: float = Field(2.0, ge=0.05, le=600)
 
 
+class VaultSettings(_Strict):
+    """The password vault (`password.*`)."""
+
+    clipboard_clear_s: int = Field(30, ge=1, le=3600, description="clear a copied password after this long")
+    generated_ttl_s: int = Field(60, ge=0, le=3600, description="how long a generated password can still be saved")
+
+
 class AutomationSettings(_Strict):
     """The rule engine (`agent/automation`): rules from the shipped `rules/` folder and `<config>/rules/`."""
 
@@ -129,13 +148,6 @@ class AutomationSettings(_Strict):
     default_rules: bool = Field(True, description="load the rules shipped with the agent")
     rule_dirs: list[Path] = Field(default_factory=list, description="more folders of rule files")
     desktop_notify: bool = Field(True, description="notify actions also show a desktop notification (notify-send)")
-
-
-class VaultSettings(_Strict):
-    """The password vault (`password.*`)."""
-
-    clipboard_clear_s: int = Field(30, ge=1, le=3600, description="clear a copied password after this long")
-    generated_ttl_s: int = Field(60, ge=0, le=3600, description="how long a generated password can still be saved")
 
 
 class Settings(BaseSettings):
@@ -149,6 +161,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
     router: RouterSettings = Field(default_factory=RouterSettings)
+    history: HistorySettings = Field(default_factory=HistorySettings)
     executor: ExecutorSettings = Field(default_factory=ExecutorSettings)
     commands: list[CommandSpec] = Field(default_factory=list, description="User allow-listed commands")
     automation: AutomationSettings = Field(default_factory=AutomationSettings)

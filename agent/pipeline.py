@@ -59,7 +59,7 @@ class Pipeline:
         t0 = time.perf_counter()
         result = self._run(intent, yes=yes, dry_run=dry_run)
         timings["skill"] = (time.perf_counter() - t0) * 1000
-        return self._finish(text, intent, result, timings)
+        return self._finish(text, intent, result, timings, source=source)
 
     def run_skill(self, name: str, args: dict[str, Any] | None = None, *, source: str = "rule",
                   yes: bool = False, dry_run: bool = False) -> Outcome:
@@ -72,7 +72,8 @@ class Pipeline:
                 intent = Intent(name, intent.args, source, 1.0, intent.utterance, question=question)
         t0 = time.perf_counter()
         result = self._run(intent, yes=yes, dry_run=dry_run)
-        return self._finish(intent.utterance, intent, result, {"skill": (time.perf_counter() - t0) * 1000})
+        return self._finish(intent.utterance, intent, result, {"skill": (time.perf_counter() - t0) * 1000},
+                            source=source)
 
     def confirm(self, token: str, *, granted: bool = True) -> Outcome:
         """Answer a pending confirmation: re-run its exact skill call with the token, or refuse it."""
@@ -116,7 +117,11 @@ class Pipeline:
             _LOGGER.exception("skill %s failed", intent.skill)
             return SkillResult.error(f"Sorry, {intent.skill} failed: {exc.__class__.__name__}.", error=str(exc))
 
-    def _finish(self, text: str, intent: Intent, result: SkillResult, timings: dict[str, float]) -> Outcome:
+    def _finish(self, text: str, intent: Intent, result: SkillResult, timings: dict[str, float],
+                source: str = "cli") -> Outcome:
+        history = self.services.history()
+        if history is not None and source not in ("rule", "eval") and not result.data.get("dry_run"):
+            history.append(text, intent.skill, intent.args, result.reply, result.state.value)
         self.services.bus.publish(result)
         self.services.bus.publish(Reply(result.reply, result.state, self.services.settings.speak_replies))
         _LOGGER.info("%r → %s %s [%s] %s", text, intent.skill, intent.args, intent.tier, result.state.value)

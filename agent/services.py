@@ -13,6 +13,7 @@ from typing import Any
 from agent.bus import Bus
 from agent.config import Settings, load_settings
 from agent.errors import ModelError
+from agent.history import HistoryStore
 from agent.models.catalog import embedder_files
 from agent.models.embedder import Embedder
 from agent.models.llm import ModelManager
@@ -45,6 +46,7 @@ class Services:
     _router: Router | None = None
     _embedder: Embedder | None = None
     _embedder_error: ModelError | None = None
+    _history: HistoryStore | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def embedder(self) -> Embedder:
@@ -61,6 +63,15 @@ class Services:
                     raise
             return self._embedder
 
+    def history(self) -> HistoryStore | None:
+        """The encrypted conversation store, or None when history is off in config."""
+        if not self.settings.history.enabled:
+            return None
+        with self._lock:
+            if self._history is None:
+                self._history = HistoryStore(self.paths, max_turns=self.settings.history.max_turns)
+            return self._history
+
     def router(self) -> Router:
         if self._router is None:
             semantic = None
@@ -70,6 +81,9 @@ class Services:
             except ModelError as exc:
                 _LOGGER.warning("semantic routing off: %s", exc)
             self._router = Router(self.settings, self.registry, self.models, semantic)
+            history = self.history()
+            if history is not None:
+                self._router.restore_context(history.recent(1, within_s=self.settings.history.follow_up_s))
         return self._router
 
     def context(self, utterance: str = "", *, yes: bool = False, dry_run: bool = False,

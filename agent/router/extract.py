@@ -90,6 +90,12 @@ def _command(t: str) -> dict[str, Any]:
 
 
 def _fix(t: str) -> dict[str, Any]:
+    colon = re.search(r":\s*(\S.*)$", t)
+    if colon:
+        return {"command": colon.group(1).strip()}
+    typed = re.search(r"\btyped\s+(.+?)\s+(?:and|but)\b", t)
+    if typed:
+        return {"command": typed.group(1).strip()}
     m = re.search(r"(?::|\bwith|\binstead of|\bfix(?: the typo in)?|\bfor|\bin)\s+([a-z0-9_.-]+(?:\s+\S+)*)\s*$", t)
     if m:
         cmd = re.sub(r"\s+(?:didn't work.*|fix it)$", "", m.group(1)).strip()
@@ -171,12 +177,20 @@ def _note(t: str) -> dict[str, Any]:
     return {}
 
 
+_NOT_PROJECTS = {"my", "the", "a", "this", "that", "current", "new", "work", "time", "it", "some"}
+
+
 def _project(t: str) -> dict[str, Any]:
-    m = re.search(r"\b(?:project|client|on|for)\s+(?:the\s+)?([\w-]+(?:\s+[\w-]+)?)\s*(?:project)?$", t)
-    if m:
-        name = re.sub(r"\s+project$", "", m.group(1))
-        name = re.sub(r"^(?:project|client)\s+", "", name)
-        return {"project": name}
+    patterns = (
+        r"\b(?:project|client)\s+(?:called\s+|named\s+)?([\w-]+(?:\s+(?!and\b|now\b)[\w-]+)?)\s*$",
+        r"\b(?:project|client)\s+(?:called\s+|named\s+)?([\w-]+)",
+        r"\b(?:the|my)\s+([\w-]+(?:\s+[\w-]+)?)\s+(?:project|client)\b",
+        r"\b(?:on|for)\s+(?:the\s+|my\s+)?([\w-]+(?:\s+[\w-]+)?)\s*$",
+    )
+    for p in patterns:
+        m = re.search(p, t)
+        if m and m.group(1).split()[0] not in _NOT_PROJECTS:
+            return {"project": re.sub(r"\s+(?:project|client)$", "", m.group(1))}
     return {}
 
 
@@ -198,6 +212,9 @@ def _password_gen(t: str) -> dict[str, Any]:
 
 
 def _password_name(t: str) -> dict[str, Any]:
+    m = re.search(r"\bmy\s+([\w.-]+)\s+(?:login|account|credentials)\b", t)
+    if m:
+        return {"name": m.group(1)}
     m = re.search(r"\b(?:my\s+|the\s+)?([\w.-]+)\s+password\b", t)
     if m and m.group(1) not in ("a", "new", "the", "my", "this", "that", "strong", "random", "secure", "save"):
         return {"name": m.group(1)}

@@ -27,6 +27,8 @@ def _args_schema(model: type[Args]) -> dict[str, Any]:
             options = [p for p in prop["anyOf"] if p.get("type") != "null"]
             prop = options[0] if options else {"type": "string"}
         keep = {k: v for k, v in prop.items() if k in ("type", "enum", "minimum", "maximum", "items")}
+        if keep.get("type") == "string" and "enum" not in keep:
+            keep["maxLength"] = 60  # small models ramble: bound every free-text slot
         if keep.get("type") == "object" or "$ref" in prop:
             continue
         props[name] = keep or {"type": "string"}

@@ -65,6 +65,12 @@ class Router:
         self._llm_tier: LLMTier | None = None
         self.context = _Context()
 
+    def restore_context(self, turns: list[Any]) -> None:
+        """Resume follow-ups from stored history (another process may have asked the previous question)."""
+        for turn in turns:
+            if turn.skill != "chat" and turn.state != "error":
+                self.context.last = Intent(turn.skill, dict(turn.args), "history", 1.0, turn.text, ts=turn.ts)
+
     # -- tiers ---------------------------------------------------------------------------------------
     def _llm(self) -> LLMTier | None:
         if self.models is None or not self.settings.router.use_llm:
@@ -107,9 +113,9 @@ class Router:
             timings["semantic"] = (time.perf_counter() - t1) * 1000
             best, score = match.best
             rs = self.settings.router
-            if score >= rs.semantic_threshold and match.margin >= rs.semantic_margin:
+            if score + match.margin >= rs.semantic_threshold and score >= rs.semantic_floor:
                 return self._decide(raw, t, best, "semantic", score, timings)
-            candidates = [s for s, _ in match.ranked[:4]]
+            candidates = [s for s, _ in match.ranked[: rs.llm_candidates]]
         llm = self._llm()
         if llm is not None:
             t2 = time.perf_counter()
@@ -126,7 +132,8 @@ class Router:
         """"and memory?" after a CPU question → the same skill with the new detail."""
         last = self.context.last
         m = _FOLLOW_UP.match(t)
-        if last is None or m is None or not m.group(1) or time.time() - last.ts > 300:
+        too_old = time.time() - last.ts > self.settings.history.follow_up_s if last else True
+        if last is None or m is None or not m.group(1) or too_old:
             return None
         rest = m.group(1)
         args = extract_args(last.skill, rest)

@@ -10,62 +10,74 @@ import re
 __all__ = ["TEMPLATES", "match_template"]
 
 _R = re.compile
+_FILE_WORDS = r"(?:files?|documents?|docs|pdfs?|spreadsheets?|presentations?|slides|reports?)"
 
+# fmt: off
 TEMPLATES: list[tuple[str, re.Pattern[str]]] = [
-    ("agent.stop", _R(r"^(?:stop|quiet|silence|enough|shut up|be quiet|stop (?:talking|speaking)|"
-                      r"cancel speech|hush)$")),
-    ("agent.mute", _R(r"^(?:stop listening|mute(?: yourself| the mic(?:rophone)?)?|don't listen|"
-                      r"go to sleep|turn off the mic(?:rophone)?)\b")),
-    ("agent.help", _R(r"^(?:help|what can you do|what are your (?:skills|commands|abilities)|"
-                      r"what can i (?:ask|say)(?: you)?|list your (?:skills|commands))\b")),
-    ("command.fix", _R(r"\b(?:fix|correct|autocorrect)\b.*\b(?:command|typo)\b|\bdid i mean\b|"
-                       r"\bmistyped\b|\bwhat should i have typed\b|^fix:")),
-    ("password.generate", _R(r"\b(?:generate|create|make|give me|new)\b.*\b(?:password|passphrase)\b(?!\s+for)")),
-    ("password.save", _R(r"\b(?:save|store|remember|add)\b.*\bpassword\b")),
-    ("password.get", _R(r"\bpassword\b")),
+    ("agent.mute", _R(r"\bstop listening\b|^mute\b|\bmute (?:yourself|the mic(?:rophone)?|your mic)\b|"
+                      r"\b(?:disable|turn off|switch off)\b.*\b(?:mic|microphone|voice input|listening)\b|"
+                      r"\bdon't listen\b|^go to sleep$")),
+    ("agent.stop", _R(r"^(?:stop|quiet|silence|enough|hush|shut up|cancel)$|\b(?:be quiet|shut up|stop talking|"
+                      r"stop speaking|stop reading|that's enough|quiet please|cancel speech)\b")),
+    ("agent.help", _R(r"^help$|\bwhat (?:else )?can you do\b|\bwhat are your (?:skills|commands|abilities|features)\b|"
+                      r"\bwhat can i (?:ask|say)\b|\blist (?:your|all your) (?:skills|commands|features|abilities)\b|"
+                      r"\bwhat commands do you\b|\bhow do i use you\b")),
+    ("command.fix", _R(r"\b(?:fix|correct|autocorrect)\b.*\b(?:command|typo)\b|\bdid i mean\b|\bmistyped\b|"
+                       r"\bwhat should i have typed\b|^fix:|\bi typed\b.*\b(?:wrong|fail|failed|didn't work|fix|"
+                       r"correct)\b")),
+    ("process.kill", _R(r"^(?:kill|terminate|force[- ]quit|end task)\b|\bkill (?:the )?process\b|\bkill it\b|"
+                        r"\bforce[- ]quit\b")),
     ("timer.set", _R(r"\btimer\b.*\b\d+(?:\.\d+)?\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)\b|"
                      r"\b\d+(?:\.\d+)?[\s-]*(?:seconds?|minutes?|hours?)\s+(?:timer|countdown)\b|"
-                     r"\bcount ?down\b")),
+                     r"\bcount ?down\b|^(?:set|start) (?:a |the )?timer$")),
     ("reminder.add", _R(r"\bremind me\b|\bset (?:a |an )?reminder\b|^reminder\b|\bdon't let me forget\b")),
-    ("timetrack.report", _R(r"\b(?:time|hours)\b.*\b(?:track|tracked|log|logged|report|timesheet)\b|"
-                            r"\btimesheet\b|\bhow (?:long|much time) did i (?:work|spend|track)\b")),
-    ("timetrack.stop", _R(r"\b(?:stop|end|pause)\b.*\b(?:tracking|tracker|time entry|timing)\b|"
-                          r"\bclock out\b|\bstop the timer on\b")),
-    ("timetrack.start", _R(r"\b(?:start|begin|resume)\b.*\b(?:tracking|timing)\b|\bclock in\b|"
-                           r"\btrack time\b|\bstart the clock on\b")),
-    ("notes.search", _R(r"\b(?:search|find|look up|show)\b.*\bnotes?\b|\bwhat did i (?:write|note)\b|"
-                        r"\bdid i (?:take|make) a note\b")),
+    ("timetrack.report", _R(r"\b(?:time|hours)\b.*\b(?:tracked|logged|report|summary|timesheet)\b|\btimesheet\b|"
+                            r"\bhow (?:long|much time|many hours) (?:did|have) i (?:work|spend|spent|track|log)")),
+    ("timetrack.stop", _R(r"\b(?:stop|end|pause|finish)\b.*\b(?:tracking|tracker|time entry|timing|"
+                          r"logging (?:my )?(?:hours|time))\b|\bclock (?:me )?out\b|\bstop the timer on\b")),
+    ("timetrack.start", _R(r"\b(?:start|begin|resume)\b.*\b(?:tracking|timing|time log|time entry)\b|"
+                           r"\bclock (?:me )?in\b|\btrack (?:my )?time\b|\bstart the clock on\b")),
     ("notes.add", _R(r"^(?:take|make|add|save|create|new)\s+(?:a\s+)?(?:new\s+)?note\b|^note\b|^jot down\b|"
                      r"^write down\b")),
-    ("finance.report", _R(r"\bhow much (?:money )?did i spend\b|\b(?:spending|expense|expenses)\s+"
-                          r"(?:report|summary)\b|\bmy expenses\b|\bwhere is my money going\b")),
-    ("finance.expense_add", _R(r"\b(?:spent|paid|expense of|add (?:an )?expense|log (?:an )?expense|"
-                               r"record (?:an )?expense)\b.*\d|\b\d+(?:\.\d+)?\s*(?:dollars|bucks|euros|pounds)\b"
-                               r"|[$€£]\s*\d")),
-    ("music.control", _R(r"\b(?:music|song|track|playback|playlist|spotify)\b|^(?:louder|quieter|pause|resume|"
-                         r"next|previous|skip)\b|\bvolume\b")),
-    ("security.scan", _R(r"\bsecurity\b|\bvulnerab|\bfirewall\b|\bmalware\b|\bis my (?:system|computer|pc|"
-                         r"machine) (?:secure|safe)\b")),
+    ("notes.search", _R(r"\b(?:search|find|look up|show|read|look in)\b.*\b(?:my |the |a )?note\b|"
+                        r"\b(?:search|look in|in) my notes\b|\b(?:what|which|any) notes\b|\bnotes? (?:i|i've) "
+                        r"(?:made|took|wrote)\b|\bwhat did i (?:write|note|jot)\b|\bdid i (?:take|make) a note\b")),
+    ("password.save", _R(r"\b(?:save|store|keep|add|remember)\b(?! that).*\bpassword\b(?!.*\b(?:changed|is)\b)")),
+    ("password.generate", _R(r"\b(?:generate|create|make|give me|come up with|new|random)\b.*"
+                             r"\b(?:password|passphrase)\b")),
+    ("password.get", _R(r"\bpassword\b")),
+    ("finance.expense_add", _R(r"\b(?:spent|paid|pay|expense|add|log|record|bought)\b.*\d.*\b(?:for|on|under)\b|"
+                               r"\b\d+(?:\.\d+)?\s*(?:dollars|bucks|euros|pounds)\b|[$€£]\s*\d")),
+    ("finance.report", _R(r"\bhow much (?:money )?(?:did|have) i (?:spend|spent)\b|\b(?:spending|expense|expenses)\s+"
+                          r"(?:report|summary|breakdown)\b|\bshow (?:me )?my expenses\b|\bwhere is my money going\b")),
+    ("music.control", _R(r"\b(?:music|song|songs|playback|playlist)\b|\b(?:next|previous|last) track\b|"
+                         r"^(?:louder|quieter|pause|resume|next|previous|skip)\b|\bvolume\b|^play\b")),
     ("health.alerts", _R(r"\balerts?\b|\bwarnings?\b")),
-    ("tools.recommend", _R(r"\b(?:recommend|suggest)\b.*\b(?:tool|app|program|software)s?\b|"
+    ("security.scan", _R(r"\bsecurity (?:scan|check|audit)\b|\bscan\b.*\b(?:security|vulnerab|malware|threats)|"
+                         r"\bvulnerab|\bfirewall\b|\bmalware\b|\bis my (?:system|computer|pc|machine|laptop) "
+                         r"(?:secure|safe)\b")),
+    ("tools.recommend", _R(r"\b(?:recommend|suggest)\b.*\b(?:tools?|apps?|programs?|software|utility)\b|"
                            r"\bwhat (?:tool|app|program|software)\b.*\b(?:should|can|to)\b|\bi need\b.*\btools?\b|"
                            r"\b(?:good|best) (?:tool|app|program)\b")),
-    ("system.top", _R(r"\b(?:top|which|what)\b.*\b(?:processes|programs|apps)\b|\bprocesses\b.*\b(?:most|top)\b|"
-                      r"\b(?:hogging|eating)\b")),
-    ("process.kill", _R(r"^(?:kill|terminate|force quit|end task)\b|\bkill (?:the )?process\b")),
-    ("files.index", _R(r"\b(?:index|reindex|re-index)\b")),
-    ("files.search", _R(r"\b(?:search|find|locate)\b.*\b(?:files?|documents?|docs)\b|\bwhere (?:is|did i save)\b.*"
-                        r"\b(?:document|file|doc)\b")),
+    ("system.top", _R(r"^(?=.*\b(?:processes|programs|apps|tasks)\b)(?=.*\b(?:top|most|hungry|heaviest|biggest|"
+                      r"hogging|sorted|sort)\b)|\b(?:hogging|eating)\b")),
+    ("files.index", _R(r"\b(?:index|reindex|re-index|crawl)\b")),
+    ("files.search", _R(rf"\b(?:search|find|locate|look through|look for)\b.*\b{_FILE_WORDS}\b|"
+                        rf"\bwhere(?:'s| is| did i (?:save|put))\b.*\b{_FILE_WORDS}\b|"
+                        rf"\b(?:do i have|is there)\b.*\b{_FILE_WORDS}\b")),
     ("command.run", _R(r"^run\s+(?!a\b)|\bdisk usage\b|\buptime\b|\bbeen up\b|\bip address|\blist\b.*\b(?:files|"
-                       r"folder|directory)\b|\btemp(?:orary)? files\b|\blogged in\b|\bkernel version\b")),
+                       r"folder|directory)\b|\btemp(?:orary)? files\b|\blogged in\b|\bkernel version\b|"
+                       r"\bports?\b.*\blisten|\blistening\b.*\bports?\b|\bopen ports\b")),
     ("time.now", _R(r"\bwhat(?:'s| is)? (?:the )?(?:time|date)\b|\bwhat time\b|\bwhat day\b|\btoday's date\b|"
-                    r"\bthe date today\b|^(?:time|date)$|\bcurrent (?:time|date)\b|\bwhat month\b")),
+                    r"\bthe date today\b|^(?:time|date)$|\bcurrent (?:time|date)\b|\bwhat month\b|^time check$|"
+                    r"\bhow late is it\b")),
     ("math.calc", _R(r"^(?:calculate|compute|evaluate)\b|\d\s*(?:[-+*/x^]|plus|minus|times|divided by|"
                      r"multiplied by|to the power of)\s*\d|\bsquare root of\b|\bpercent of\b")),
-    ("apps.open", _R(r"^(?:open|launch|start|fire up|bring up)\s+(?!tracking\b)")),
+    ("apps.open", _R(r"^(?:open|launch|start|fire up|bring up)\s+(?!.*\b(?:timer|tracking|music|song|playback)\b)")),
     ("system.status", _R(r"\b(?:cpu|memory|ram|disk space|battery|temperature|network status|system status)\b|"
                          r"\bhow is my (?:computer|machine|pc|laptop|system) doing\b")),
 ]
+# fmt: on
 
 
 def match_template(text: str) -> str | None:

@@ -28,9 +28,14 @@ def _chat(args: ChatArgs, ctx: SkillContext) -> SkillResult:
     except ModelError as exc:
         return SkillResult.unsupported(f"I can't chat right now: the language model is unavailable ({exc.fix}).",
                                        error=str(exc))
-    history: list[dict[str, str]] = ctx.services.setdefault("chat_history", [])
     turns = ctx.settings.llm.history_turns
-    recent = history[-2 * turns:] if turns else []
+    recent: list[dict[str, str]] = []
+    store = ctx.services["services"].history() if "services" in ctx.services else None
+    if store is not None and turns:
+        for turn in store.recent(4 * turns, within_s=1800):
+            if turn.skill == "chat" and turn.state == "ok":
+                recent += [{"role": "user", "content": turn.text}, {"role": "assistant", "content": turn.reply}]
+    recent = recent[-2 * turns:] if turns else []
     messages = [{"role": "system", "content": SYSTEM}, *recent, {"role": "user", "content": args.text}]
     try:
         answer = llm.chat(messages)
@@ -38,8 +43,6 @@ def _chat(args: ChatArgs, ctx: SkillContext) -> SkillResult:
         return SkillResult.error(f"The language model failed: {exc}")
     if not answer:
         return SkillResult.error("The language model gave no answer.")
-    history.extend([{"role": "user", "content": args.text}, {"role": "assistant", "content": answer}])
-    del history[: max(0, len(history) - 2 * turns)]
     return SkillResult.ok(answer, model=llm.name)
 
 

@@ -1,0 +1,137 @@
+"""Conversation history: every turn stored under the data dir, encrypted at rest (Fernet).
+
+The key lives in the OS keyring when a real backend is available (service "ambient-agent", entry
+"history-key"); otherwise in `<config dir>/history.key` with mode 0600. History is bounded (oldest turns
+are pruned), listable (`agent history`) and clearable (`agent history clear`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from agent.paths import Paths
+
+__all__ = ["HistoryStore", "Turn"]
+
+_LOGGER = logging.getLogger(__name__)
+_KEYRING_SERVICE = "ambient-agent"
+_KEYRING_ENTRY = "history-key"
+
+
+@dataclass(frozen=True)
+class Turn:
+    id: int
+    ts: float
+    text: str
+    skill: str
+    args: dict[str, Any]
+    reply: str
+    state: str
+
+
+def _native_keyring() -> Any | None:
+    """The OS keyring (Secret Service, KWallet, macOS, Windows), never a file-based or prompting backend."""
+    import keyring
+
+    backend = keyring.get_keyring()
+    candidates = getattr(backend, "backends", [backend])
+    for b in candidates:
+        module = type(b).__module__
+        if module.startswith("keyring.backends.") and not module.endswith((".fail", ".chainer", ".null")):
+            return b
+    return None
+
+
+def _keyring_key() -> bytes | None:
+    try:
+        backend = _native_keyring()
+        if backend is None:
+            return None
+        stored = backend.get_password(_KEYRING_SERVICE, _KEYRING_ENTRY)
+        if stored is None:
+            stored = Fernet.generate_key().decode()
+            backend.set_password(_KEYRING_SERVICE, _KEYRING_ENTRY, stored)
+        return str(stored).encode()
+    except Exception as exc:  # no backend, locked keyring, D-Bus missing
+        _LOGGER.debug("keyring unavailable for the history key: %s", exc)
+        return None
+
+
+def _file_key(path: Path) -> bytes:
+    if path.exists():
+        return path.read_bytes().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = Fernet.generate_key()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key)
+    return key
+
+
+class HistoryStore:
+    def __init__(self, paths: Paths, *, max_turns: int = 1000, use_keyring: bool = True) -> None:
+        self.path = paths.data / "history.sqlite"
+        self.max_turns = max_turns
+        key = (_keyring_key() if use_keyring else None) or _file_key(paths.config / "history.key")
+        self._fernet = Fernet(key)
+        self._lock = threading.Lock()
+        with self._db() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS turns (id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, "
+                       "payload BLOB NOT NULL)")
+
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=10)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    def append(self, text: str, skill: str, args: dict[str, Any], reply: str, state: str) -> None:
+        payload = json.dumps({"text": text, "skill": skill, "args": args, "reply": reply, "state": state},
+                             default=str).encode()
+        token = self._fernet.encrypt(payload)
+        with self._lock, self._db() as db:
+            db.execute("INSERT INTO turns (ts, payload) VALUES (?, ?)", (time.time(), token))
+            db.execute("DELETE FROM turns WHERE id <= (SELECT MAX(id) FROM turns) - ?", (self.max_turns,))
+
+    def recent(self, n: int = 20, within_s: float | None = None) -> list[Turn]:
+        """The last `n` turns, oldest first (only those newer than `within_s` seconds if given)."""
+        since = time.time() - within_s if within_s is not None else 0.0
+        with self._db() as db:
+            rows = db.execute("SELECT id, ts, payload FROM turns WHERE ts >= ? ORDER BY id DESC LIMIT ?",
+                              (since, n)).fetchall()
+        out = []
+        for row_id, ts, token in reversed(rows):
+            try:
+                data = json.loads(self._fernet.decrypt(token))
+            except InvalidToken:
+                _LOGGER.warning("history turn %s cannot be decrypted (key changed?); skipping it", row_id)
+                continue
+            out.append(Turn(row_id, ts, data["text"], data["skill"], data.get("args", {}), data["reply"],
+                            data["state"]))
+        return out
+
+    def clear(self) -> int:
+        with self._lock, self._db() as db:
+            n = db.execute("SELECT COUNT(*) FROM turns").fetchone()[0]
+            db.execute("DELETE FROM turns")
+        with self._db() as db:
+            db.execute("VACUUM")
+        return int(n)
