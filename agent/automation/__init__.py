@@ -6,6 +6,8 @@
     conditions  checker callables (and/or/not, time, metric, state, process_running, trigger)
     actions  speak, notify, skill, command, log, delay, choose/if, stop (a resumable interpreter)
     engine   modes, notification policy, state across reloads and restarts, traces (driven by a Clock)
+    effects  what actions do: Speak/Alert on the bus, notify-send and commands via the executor, skills via
+             the pipeline
     service  the engine on APScheduler + watchdog (hot reload, file triggers) for the resident agent
     security the security scan; health the `agent health` snapshot; store the SQLite state
 

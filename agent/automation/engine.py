@@ -12,22 +12,20 @@ mute speech and desktop notifications (critical ones still show); alerts are alw
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from agent.automation.actions import SAMPLE_KEY, Run, Trace, step_run
-from agent.automation.catalog import RuleCatalog, with_user
+from agent.automation.catalog import RuleCatalog
+from agent.automation.clock import Clock, ManualClock, SystemClock
 from agent.automation.compiled import CompiledRule, Pending, compile_rule
 from agent.automation.conditions import EvalContext, LocalSystemState, SystemState, in_time_window
+from agent.automation.effects import Effects
 from agent.automation.loader import LoadResult, Problem, load_rules
 from agent.automation.metrics import MetricCollector, Sample
 from agent.automation.store import AutomationStore
@@ -40,51 +38,15 @@ from agent.automation.triggers import (
     TriggerInfo,
     VoiceRuntime,
 )
-from agent.events import Alert, Notice, ResultState, Speak
+from agent.events import Notice
 
 if TYPE_CHECKING:
-    from agent.pipeline import Pipeline
     from agent.services import Services
 
 __all__ = ["Clock", "Engine", "ManualClock", "SystemClock", "default_rule_paths"]
 
 _LOGGER = logging.getLogger(__name__)
-_SEVERITY = {"low": "info", "normal": "warning", "critical": "critical"}
 _PERSIST_EVERY_S = 30.0
-
-
-class Clock(Protocol):
-    def time(self) -> float: ...
-    def monotonic(self) -> float: ...
-
-
-class SystemClock:
-    def time(self) -> float:
-        return time.time()
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-
-@dataclass
-class ManualClock:
-    """A clock tests move by hand. `suspend` moves only the wall clock, as a sleeping machine does."""
-
-    wall: float = 1_750_000_000.0
-    mono: float = 1000.0
-
-    def time(self) -> float:
-        return self.wall
-
-    def monotonic(self) -> float:
-        return self.mono
-
-    def advance(self, seconds: float) -> None:
-        self.wall += seconds
-        self.mono += seconds
-
-    def suspend(self, seconds: float) -> None:
-        self.wall += seconds
 
 
 def default_rule_paths(services: Services) -> list[Path]:
@@ -133,7 +95,7 @@ class Engine:
         self._last_clock: tuple[float, float] | None = None
         self._last_persist = 0.0
         self._dirty = False
-        self._pipeline: Pipeline | None = None
+        self.effects = Effects(services, self.store, self.publish)
         self._sample: Sample | None = None
 
     # -- rules -------------------------------------------------------------------------------------------
@@ -320,7 +282,7 @@ class Engine:
     def _step(self, rule: CompiledRule, run: Run, now: float) -> None:
         info = TriggerInfo(run.trace.trigger.get("kind", ""), run.trace.trigger.get("index", -1),
                            run.trace.trigger.get("id"), run.values)
-        step_run(run, self, now, rule.checkers, lambda: self._context(now, info))
+        step_run(run, self.effects, now, rule.checkers, lambda: self._context(now, info))
         if run.wake_at is not None and self.on_wake is not None:
             self.on_wake(run.wake_at)
         if run.done:
@@ -443,73 +405,6 @@ class Engine:
     def next_wake(self) -> float | None:
         times = [r.wake_at for rule in self._rules.values() for r in rule.live_runs() if r.wake_at is not None]
         return min(times) if times else None
-
-    # -- the Actuator: what actions do ---------------------------------------------------------------
-    def speak(self, text: str, run: Run) -> str:
-        if run.dry_run:
-            return f"(dry run) would say: {text}"
-        if run.quiet:
-            return f"quiet: not spoken: {text}"
-        self.publish(Speak(text, source=f"rule:{run.rule_id}"))
-        return f"said: {text}"
-
-    def notify(self, title: str, body: str, urgency: str, run: Run) -> str:
-        if run.dry_run:
-            return f"(dry run) would notify: {title}"
-        shown = not run.quiet or urgency == "critical"
-        severity = _SEVERITY[urgency]
-        self.store.add_alert(run.rule_id, title, body, severity, shown)
-        if not shown:
-            return f"quiet: stored, not shown: {title}"
-        self.publish(Alert(title, body, severity, source=f"rule:{run.rule_id}"))
-        return f"notified: {title}" + self._desktop_notify(title, body, urgency)
-
-    def _desktop_notify(self, title: str, body: str, urgency: str) -> str:
-        if not self.settings.desktop_notify or not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
-            return ""
-        if shutil.which("notify-send") is None or not self.services.executor.is_allowed("notify_send"):
-            return " (no notify-send)"
-
-        def clean(text: str, limit: int) -> str:
-            text = " ".join(text.split()).lstrip("-") or "-"
-            return text[:limit]
-
-        result = self.services.executor.run("notify_send", {"urgency": urgency, "title": clean(title, 200),
-                                                            "body": clean(body, 250)})
-        return " (desktop)" if result.ok else f" (desktop notification failed: {result.message})"
-
-    def skill(self, name: str, args: dict[str, Any], run: Run) -> tuple[str, dict[str, Any]]:
-        outcome = self.pipeline().run_skill(name, args, source="rule", dry_run=run.dry_run)
-        result = outcome.result
-        return result.state.value, {"reply": result.reply, "data": result.data}
-
-    def command(self, command_id: str, args: dict[str, Any], run: Run) -> tuple[str, dict[str, Any]]:
-        executor = self.services.executor
-        spec = executor.command(command_id)
-        if spec is not None:
-            args = with_user(spec.args, args)
-        if run.dry_run:
-            from agent.errors import NotAllowedError
-
-            try:
-                prepared = executor.prepare(command_id, args)
-            except NotAllowedError as exc:
-                return "refused", {"summary": str(exc)}
-            return "ok", {"summary": f"(dry run) would run: {prepared.summary}"}
-        intent = {"skill": "command.run", "args": {"command": command_id, "args": args}}
-        result = executor.run(command_id, args, intent=intent)
-        if result.state is ResultState.NEEDS_CONFIRMATION:
-            message = f"Rule {run.rule_id} wants to {result.summary}. Confirm with: agent confirm {result.confirmation}"
-            self.store.add_alert(run.rule_id, "Confirmation needed", message, "warning", True)
-            self.publish(Alert("Confirmation needed", message, "warning", source=f"rule:{run.rule_id}"))
-        return result.state.value, {"summary": result.message or result.summary, "stdout": result.stdout[:2000]}
-
-    def pipeline(self) -> Pipeline:
-        if self._pipeline is None:
-            from agent.pipeline import Pipeline
-
-            self._pipeline = Pipeline(self.services)
-        return self._pipeline
 
     def publish(self, event: Any) -> None:
         """Publish on the bus; what it triggers in this engine runs after the current step."""
