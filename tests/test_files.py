@@ -101,6 +101,8 @@ def test_manifest_keyword_phrase_and_names(tmp_path: Path) -> None:
     assert [h.path for h in m.phrase("blue heron protocol", 10)] == ["/d/heron.txt"]
     assert {h.path for h in m.keyword("heron", 10)} == {"/d/heron.txt", "/d/other.md"}
     assert m.keyword('"; DROP TABLE files; --', 10) == []  # quoted terms: no FTS syntax from the query
+    assert m.phrase_files("Blue  heron, protocol!", 10) == ["/d/heron.txt"]
+    assert m.phrase_files("heron", 1) == ["/d/heron.txt", "/d/other.md"]  # limit + 1: "more than limit"
     assert m.files_named("HERON.txt") == ["/d/heron.txt"]
     assert m.files_named("other") == ["/d/other.md"]
     m.remove(["/d/heron.txt"])

@@ -4,10 +4,13 @@ embedder (loaded once per session), real SQLite FTS5, real watchdog, a real `chr
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +19,7 @@ import pytest
 
 from agent.cli import main
 from agent.config import FilesSettings
-from agent.files import FileIndex, Progress, search
+from agent.files import FileIndex, Progress, search_files
 from agent.files.chunk import chunk_text
 from agent.files.extract import extract_text
 from agent.files.manifest import Manifest
@@ -55,7 +58,7 @@ def all_ids(ix: FileIndex) -> list[str]:
 
 
 def first(ix: FileIndex, query: str, n: int = 5) -> str:
-    results = search(ix, query, n).results
+    results = search_files(ix, query, n).results
     return Path(results[0].path).name if results else ""
 
 
@@ -76,13 +79,13 @@ def test_index_and_hybrid_search(index: FileIndex, corpus: dict[str, Path], path
     assert first(index, "walnut orchard cooperative") == "letter.docx"  # .docx text
     assert first(index, "cormorant fund") == "report.pdf"  # PDF text
     assert first(index, "where do I get my apartment deposit back when moving out") == "zanzibar-lease.md"
-    response = search(index, "lighthouse restoration", 3)
+    response = search_files(index, "lighthouse restoration", 3)
     hit = response.results[0]
     assert hit.snippet.startswith("Annual report of the lighthouse restoration")
     assert hit.chunk == 0
     assert response.ms > 0
     assert 0 < hit.score < 1
-    every = search(index, "zanzibar lane heron protocol junk", 50).results
+    every = search_files(index, "zanzibar lane heron protocol junk", 50).results
     assert every
     assert not any(part in h.path for h in every for part in ("/.git/", "node_modules", "/.hidden/"))
     assert len({h.path for h in every}) == len(every)  # one hit per file
@@ -102,7 +105,8 @@ def test_incremental_reindex(index: FileIndex, corpus: dict[str, Path]) -> None:
     assert index.store.count() == index.manifest.chunk_count() == expected_chunks(files)
     assert len(all_ids(index)) == len(set(all_ids(index)))
     assert first(index, "osprey retention scheme") == "heron-protocol.txt"
-    assert "zanzibar-lease.md" not in {Path(h.path).name for h in search(index, "Zanzibar Lane lease", 10).results}
+    names = {Path(h.path).name for h in search_files(index, "Zanzibar Lane lease", 10).results}
+    assert "zanzibar-lease.md" not in names
     assert index.manifest.get(str(deleted)) is None
     again = index.index(root)
     assert (again.indexed, again.unchanged, again.removed, again.chunks) == (0, N_FILES - 1, 0, 0)
@@ -224,6 +228,12 @@ def test_watcher_keeps_the_index_current(index: FileIndex, corpus: dict[str, Pat
         (root / "finance").rename(root / "money")  # a moved folder: old paths removed, new ones indexed
         wait_for(lambda: not index.manifest.entries_under(str(root / "finance"))
                  and bool(index.manifest.entries_under(str(root / "money"))))
+        more = root.parent / "more"  # a folder indexed later joins the running watcher
+        more.mkdir()
+        assert watcher.add_root(more)
+        assert not watcher.add_root(root / "no-such-folder")
+        (more / "late.txt").write_text("The pelican census counted forty birds.", encoding="utf-8")
+        wait_for(lambda: first(index, "pelican census") == "late.txt")
     finally:
         watcher.stop()
     assert updates
@@ -316,3 +326,27 @@ def test_cli_index_and_search(corpus: dict[str, Path], agent_home: Path) -> None
 def test_cli_index_of_a_missing_folder_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["index", str(tmp_path / "nope")]) == 2
     assert f"error: {tmp_path / 'nope'}: no such folder or file" in capsys.readouterr().err
+
+
+def test_cli_index_watch(corpus: dict[str, Path], agent_home: Path) -> None:
+    """`agent index DIR --watch`: the report, then one JSON line per update, until Ctrl-C (SIGINT)."""
+    root = corpus["report.pdf"].parents[1]
+    env = {**os.environ, "AGENT_HOME": str(agent_home), "AGENT_FILES__WATCH_DEBOUNCE_S": "0.2"}
+    proc = subprocess.Popen([sys.executable, "-m", "agent", "index", str(root), "--watch", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    guard = threading.Timer(90, proc.kill)  # a hung read fails the test instead of hanging it
+    guard.start()
+    try:
+        assert proc.stdout is not None
+        first_report = json.loads(proc.stdout.readline())
+        assert first_report["files"] == N_FILES
+        time.sleep(0.5)  # the observer is scheduled before "watching" is printed; give inotify a moment
+        (root / "watched.md").write_text("The albatross survey starts in May.", encoding="utf-8")
+        update = json.loads(proc.stdout.readline())
+        assert (update["indexed"], update["removed"]) == (1, 0)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        guard.cancel()
+    assert proc.returncode == 0, err
+    assert "watching" in err

@@ -13,7 +13,8 @@ from typing import Any
 
 from agent.config import FilesSettings
 from agent.files.indexer import FileIndex, IndexPathError, IndexReport, Progress, ProgressFn
-from agent.files.search import Hit, SearchResponse, search
+from agent.files.search import Hit, SearchResponse
+from agent.files.search import search as search_files
 from agent.files.store import StoreError
 from agent.models.embedder import Embedder
 
@@ -26,7 +27,7 @@ __all__ = [
     "ProgressFn",
     "SearchResponse",
     "StoreError",
-    "search",
+    "search_files",
     "shared_index",
 ]
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from agent.files import FileIndex, IndexReport, Progress, search, shared_index
+from agent.files import FileIndex, IndexReport, Progress, search_files, shared_index
 
 __all__ = ["ProgressLine", "add_parsers", "run_index", "run_search"]
 
@@ -65,10 +65,14 @@ def _summary(report: IndexReport) -> str:
 def run_index(services: Any, ns: argparse.Namespace) -> int:
     from agent.files.watcher import start_watching
 
+    path = Path(ns.path).expanduser()
+    if ns.watch and not path.is_dir():
+        _say(f"error: --watch needs a folder, and {path} is not one", sys.stderr)
+        return 2
     index = _index(services)
     progress = ProgressLine()
     try:
-        report = index.index(Path(ns.path).expanduser(), progress)
+        report = index.index(path, progress)
     finally:
         progress.close()
     _say(json.dumps(report.to_json()) if ns.json else _summary(report))
@@ -82,7 +86,7 @@ def run_index(services: Any, ns: argparse.Namespace) -> int:
         elif r.indexed or r.removed:
             _say(f"updated: {r.indexed} indexed, {r.removed} removed")
 
-    watcher = start_watching(index, [root] if root.is_dir() else [root.parent], on_update=updated)
+    watcher = start_watching(index, [root], on_update=updated)
     _say(f"watching {root} for changes (Ctrl-C to stop)", sys.stderr)
     try:
         while True:
@@ -99,7 +103,7 @@ def run_search(services: Any, ns: argparse.Namespace) -> int:
     query = " ".join(ns.query)
     if index.manifest.file_count() == 0:
         _say("no files are indexed yet: run `agent index FOLDER` first", sys.stderr)
-    response = search(index, query, ns.n)
+    response = search_files(index, query, ns.n)
     if ns.json:
         _say(json.dumps(response.to_json(), ensure_ascii=False))
         return 0

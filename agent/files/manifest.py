@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 __all__ = ["FileEntry", "KeywordHit", "Manifest", "fts_terms"]
@@ -57,6 +57,8 @@ class KeywordHit:
     chunk: int
     text: str
     rank: float  # BM25 (lower is better, as SQLite returns it)
+    coverage: float = 1.0  # the share of the query's words this chunk (or its file name) contains
+    rowid: int = 0
 
 
 def fts_terms(query: str, *, drop_stopwords: bool = True) -> list[str]:
@@ -184,11 +186,22 @@ class Manifest:
     # -- keyword search ---------------------------------------------------------------------------------
 
     def keyword(self, query: str, n: int) -> list[KeywordHit]:
-        """Chunks matching any of the query's words, best BM25 first (the file name weighs more)."""
-        terms = fts_terms(query)
+        """Chunks matching any of the query's words, best BM25 first (the file name weighs more), each with
+        the share of the query's words it contains (a chunk that matches one common word of five is weak)."""
+        terms = list(dict.fromkeys(fts_terms(query)))
         if not terms:
             return []
-        return self._match(" OR ".join(_quote(t) for t in terms), n)
+        hits = self._match(" OR ".join(_quote(t) for t in terms), n)
+        if len(terms) == 1 or not hits:
+            return hits
+        rowids = [h.rowid for h in hits]
+        marks = ",".join("?" * len(rowids))
+        found: dict[int, int] = {}
+        for term in terms:  # the same tokenizer (porter stems) decides what a match is
+            for (rowid,) in self._db().execute(f"SELECT rowid FROM fts WHERE fts MATCH ? AND rowid IN ({marks})",
+                                               (_quote(term), *rowids)):
+                found[rowid] = found.get(rowid, 0) + 1
+        return [replace(h, coverage=found.get(h.rowid, 0) / len(terms)) for h in hits]
 
     def phrase(self, query: str, n: int) -> list[KeywordHit]:
         """Chunks containing the query's words as one exact phrase (in the text or the file name)."""
@@ -198,27 +211,22 @@ class Manifest:
         return self._match(_quote(" ".join(terms)), n)
 
     def _match(self, expression: str, n: int) -> list[KeywordHit]:
-        try:
-            rows = self._db().execute(
-                "SELECT c.cid, c.path, c.chunk, m.body, m.r FROM (SELECT rowid, body, bm25(fts, 4.0, 1.0) AS r "
-                "FROM fts WHERE fts MATCH ? ORDER BY r LIMIT ?) AS m JOIN chunks AS c ON c.id = m.rowid ORDER BY m.r",
-                (expression, n)).fetchall()
-        except sqlite3.OperationalError:
-            return []  # an expression FTS5 cannot parse matches nothing
-        return [KeywordHit(r[0], r[1], int(r[2]), r[3], float(r[4])) for r in rows]
+        rows = self._db().execute(
+            "SELECT c.cid, c.path, c.chunk, m.body, m.r, m.rowid FROM (SELECT rowid, body, bm25(fts, 4.0, 1.0) AS r "
+            "FROM fts WHERE fts MATCH ? ORDER BY r LIMIT ?) AS m JOIN chunks AS c ON c.id = m.rowid ORDER BY m.r",
+            (expression, n)).fetchall()
+        return [KeywordHit(r[0], r[1], int(r[2]), r[3], float(r[4]), rowid=int(r[5])) for r in rows]
 
     def phrase_files(self, query: str, limit: int) -> list[str]:
         """Files containing the exact phrase, best first, at most `limit + 1` (so callers can see "too many")."""
         terms = fts_terms(query, drop_stopwords=False)
         if not terms:
             return []
-        try:
-            rows = self._db().execute(
-                "SELECT c.path, min(m.r) AS best FROM (SELECT rowid, bm25(fts, 4.0, 1.0) AS r FROM fts "
-                "WHERE fts MATCH ?) AS m JOIN chunks AS c ON c.id = m.rowid GROUP BY c.path ORDER BY best LIMIT ?",
-                (_quote(" ".join(terms)), limit + 1)).fetchall()
-        except sqlite3.OperationalError:
-            return []
+        # ORDER BY/LIMIT keep the subquery from being flattened (bm25 only works directly on the FTS query)
+        rows = self._db().execute(
+            "SELECT c.path, min(m.r) AS best FROM (SELECT rowid, bm25(fts, 4.0, 1.0) AS r FROM fts "
+            "WHERE fts MATCH ? ORDER BY r LIMIT 5000) AS m JOIN chunks AS c ON c.id = m.rowid "
+            "GROUP BY c.path ORDER BY best LIMIT ?", (_quote(" ".join(terms)), limit + 1)).fetchall()
         return [r[0] for r in rows]
 
     def files_named(self, name: str) -> list[str]:

@@ -2,9 +2,11 @@
 
 Three ranked lists vote: chunks by vector similarity, chunks by BM25, and "exact" files (the query is the
 file's name, or the query appears verbatim in few enough files to be distinctive). Each list gives an item
-at rank r the score weight / (K + r); a file's score is its best chunk's score plus its exact-match score,
-so a query equal to a file name or a rare exact phrase puts that file first. Results are data: snippets are
-returned as text, never interpreted.
+at rank r the score weight / (K + r); a keyword hit's weight shrinks with the share of the query's words it
+lacks (coverage squared), so one common word in common with the query does not outvote a clear semantic
+match. A file's score is its best chunk's score plus its exact-match score, so a query equal to a file name
+or a rare exact phrase puts that file first. Results are data: snippets are returned as text, never
+interpreted.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ if TYPE_CHECKING:
 
 __all__ = ["Hit", "SearchResponse", "make_snippet", "search"]
 
-K = 60  # the usual RRF constant
-EXACT_WEIGHT = 2.0
+K = 10  # RRF constant: lower than the usual 60 so a clear first place in one list still counts
+SEMANTIC_WEIGHT = 1.0
+KEYWORD_WEIGHT = 1.0
+EXACT_WEIGHT = 3.0  # an exact file at rank 1 alone outscores first place in both other lists
+COVERAGE_POWER = 2.0  # a keyword hit with half the query's words counts a quarter
 MIN_SIMILARITY = 0.1  # cosine: below this a chunk is unrelated, not a weak match
 MAX_EXACT_FILES = 10  # a "phrase" found in more files than this is not distinctive
 SNIPPET_CHARS = 240
@@ -99,11 +104,12 @@ def search(index: FileIndex, query: str, limit: int = 5) -> SearchResponse:
 
     chunk_score: dict[tuple[str, int], float] = {}
     texts: dict[tuple[str, int], str] = {}
-    ranked_lists: list[list[tuple[str, int, str]]] = [
-        [(h.path, h.chunk, h.text) for h in semantic], [(h.path, h.chunk, h.text) for h in keyword]]
+    ranked_lists: list[list[tuple[str, int, str, float]]] = [
+        [(h.path, h.chunk, h.text, SEMANTIC_WEIGHT) for h in semantic],
+        [(h.path, h.chunk, h.text, KEYWORD_WEIGHT * h.coverage ** COVERAGE_POWER) for h in keyword]]
     for hits in ranked_lists:
-        for rank, (path, chunk, text) in enumerate(hits, 1):
-            chunk_score[(path, chunk)] = chunk_score.get((path, chunk), 0.0) + 1.0 / (K + rank)
+        for rank, (path, chunk, text, weight) in enumerate(hits, 1):
+            chunk_score[(path, chunk)] = chunk_score.get((path, chunk), 0.0) + weight / (K + rank)
             texts.setdefault((path, chunk), text)
     best: dict[str, tuple[float, int]] = {}
     for (path, chunk), score in chunk_score.items():

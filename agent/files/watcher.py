@@ -1,7 +1,8 @@
 """Keep indexed folders current: watchdog events, debounced, handed to `FileIndex.update_paths`.
 
 `start_watching(index, roots)` returns a running `FileWatcher`; call its `stop()` (the detach function) to end
-it. The resident agent starts one over `index.roots()`; `agent index PATH --watch` starts one over PATH.
+it. The resident agent starts one over `index.roots()` and keeps it in `services.shared["files.watcher"]`, so
+`files.index` adds each newly indexed folder to it; `agent index PATH --watch` starts one over PATH.
 """
 
 from __future__ import annotations
@@ -55,15 +56,25 @@ class FileWatcher:
         self.updates = 0
 
     def start(self) -> FileWatcher:
-        for root in self.roots:
-            if root.is_dir():
-                self._observer.schedule(_Handler(self, root), str(root), recursive=True)
-            else:
-                _LOGGER.warning("not watching %s: not a folder", root)
+        roots, self.roots = self.roots, []
+        for root in roots:
+            self.add_root(root)
         self._observer.start()
         self._worker.start()
         _LOGGER.info("watching %d folder(s) for changes", len(self.roots))
         return self
+
+    def add_root(self, root: Path | str) -> bool:
+        """Also watch `root` (a folder indexed after the watcher started); False if it is not a folder."""
+        path = Path(root).expanduser().resolve()
+        if not path.is_dir():
+            _LOGGER.warning("not watching %s: not a folder", path)
+            return False
+        if any(path == r or r in path.parents for r in self.roots):
+            return True  # already covered
+        self._observer.schedule(_Handler(self, path), str(path), recursive=True)
+        self.roots.append(path)
+        return True
 
     def changed(self, root: Path, path: Path) -> None:
         if path == self.index.directory or self.index.directory in path.parents:

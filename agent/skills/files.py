@@ -14,13 +14,16 @@ from pathlib import Path
 
 from agent.errors import ModelError
 from agent.events import SkillResult
-from agent.files import FileIndex, IndexPathError, StoreError, search, shared_index
+from agent.files import FileIndex, IndexPathError, StoreError, search_files, shared_index
+from agent.files.watcher import FileWatcher
 from agent.skills.base import Register, SkillContext
 from agent.skills.catalog import FilesIndexArgs, QueryArgs, implement
 
-__all__ = ["display_path", "register", "resolve_folder"]
+__all__ = ["WATCHER_KEY", "display_path", "register", "resolve_folder"]
 
 _LOGGER = logging.getLogger(__name__)
+
+WATCHER_KEY = "files.watcher"  # where the resident agent keeps its running FileWatcher (services.shared)
 
 _FILLER = re.compile(r"\b(?:my|the|a|folder|directory|dir|files?|please|in|on)\b", re.IGNORECASE)
 _ALIASES = {
@@ -101,7 +104,7 @@ def _search(args: QueryArgs, ctx: SkillContext) -> SkillResult:
         if index.manifest.file_count() == 0:
             return SkillResult.error("No files are indexed yet. Ask me to index a folder first, "
                                      "like 'index my documents folder'.", query=args.query, results=[])
-        response = search(index, args.query, args.limit)
+        response = search_files(index, args.query, args.limit)
     except (StoreError, ModelError) as exc:
         return SkillResult.error(f"I can't search files right now: {exc}", error=str(exc))
     data = response.to_json()
@@ -127,6 +130,9 @@ def _index(args: FilesIndexArgs, ctx: SkillContext) -> SkillResult:
         return SkillResult.error(f"I can't index {args.path}: it does not exist.", path=args.path, error=str(exc))
     except (StoreError, ModelError) as exc:
         return SkillResult.error(f"I can't index files right now: {exc}", error=str(exc))
+    watcher = ctx.services.get(WATCHER_KEY)
+    if isinstance(watcher, FileWatcher) and folder.is_dir():
+        watcher.add_root(folder)  # the resident agent keeps it current from now on
     skipped = f" ({report.skipped} skipped)" if report.skipped else ""
     reply = f"Indexed {_plural(report.files, 'file')}{skipped} in {report.seconds:.1f} s."
     return SkillResult.ok(reply, path=str(folder), **report.to_json())

@@ -1,0 +1,313 @@
+"""File index benchmark: build a synthetic corpus, `agent index` it, `agent search` it, measure.
+
+    .venv/bin/python bench/files_bench.py [--docs 1000] [--queries 50] [--no-kill] [--keep]
+
+Prints one JSON summary: index throughput (files/s, chunks/s, from the CLI's own report, and wall time with
+process start and model load), search latency p50/p90 over the queries (in one resident process, as the
+agent runs them), hit@1/hit@5 on distinctive queries (exact phrase, file name, paraphrase), and a kill test:
+`agent index` SIGKILLed mid-run, run again, and the chunk counts compared with an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TOPICS: dict[str, tuple[list[str], list[str]]] = {
+    # topic: (subjects, actions)
+    "cooking": (["the tomato sauce", "the sourdough starter", "the risotto", "the vegetable stock", "the curry"],
+                ["needs more salt and a longer simmer", "was served with fresh basil", "rests overnight in the fridge",
+                 "uses garlic, onion and olive oil", "takes forty minutes on a low heat"]),
+    "gardening": (["the rose bushes", "the tomato seedlings", "the compost heap", "the lawn", "the apple tree"],
+                  ["need watering every morning", "were pruned in late winter", "attract aphids in spring",
+                   "grow best in partial shade", "get a layer of mulch in autumn"]),
+    "finance": (["the quarterly budget", "the tax return", "the savings account", "the mortgage", "the invoice"],
+                ["is due at the end of the month", "shows spending above forecast", "needs the bank statements",
+                 "was reconciled with the ledger", "includes the home office deduction"]),
+    "travel": (["the train to Vienna", "the hotel by the harbour", "the coastal hike", "the flight", "the ferry"],
+               ["was booked two weeks ahead", "leaves at seven in the morning", "needs a rain jacket",
+                "includes breakfast on the roof terrace", "was delayed by an hour"]),
+    "software": (["the deployment pipeline", "the database layer", "the REST API", "the unit tests", "the cache"],
+                 ["runs before every release", "uses connection pooling", "returns paginated results",
+                  "was refactored last sprint", "needs better error handling"]),
+    "health": (["the morning run", "the physiotherapy", "the sleep schedule", "the diet", "the back pain"],
+               ["improved after two weeks", "includes stretching for ten minutes", "needs eight hours a night",
+                "was discussed with the doctor", "got worse after long flights"]),
+    "music": (["the piano lesson", "the guitar", "the choir rehearsal", "the concert", "the vinyl collection"],
+              ["moved to Thursday evening", "needs new strings", "practised the second movement",
+               "sold out in a day", "grew by ten records"]),
+    "home": (["the kitchen renovation", "the heating", "the roof", "the washing machine", "the garage"],
+             ["needs a plumber", "was repaired on Monday", "leaks when it rains heavily",
+              "makes a noise on the spin cycle", "is full of old boxes"]),
+    "school": (["the maths homework", "the parent evening", "the science project", "the school trip", "the exam"],
+               ["is due on Friday", "covers fractions and decimals", "is about volcanoes",
+                "goes to the natural history museum", "starts at nine sharp"]),
+    "work": (["the project plan", "the team meeting", "the performance review", "the client call", "the roadmap"],
+             ["moved to next week", "covers the third quarter goals", "needs slides by Tuesday",
+              "went well overall", "lists four new features"]),
+}
+
+# distinctive documents: (file name, content sentence, exact phrase query, paraphrase query)
+SEMANTIC = [
+    ("lease-termination.md", "The landlord will return the security deposit once the flat passes the final "
+     "inspection and the keys are handed back.", "security deposit once the flat passes",
+     "how do I get my rental deposit back"),
+    ("vet-visit.txt", "The cat needs her rabies booster and a dental check at the veterinary clinic next month.",
+     "rabies booster and a dental check", "when is the pet due for vaccinations"),
+    ("car-service.md", "The garage replaced the brake pads and the timing belt; the next service is at ninety "
+     "thousand kilometres.", "brake pads and the timing belt", "maintenance done on my vehicle"),
+    ("wedding-speech.txt", "Best man speech: thank the bride's parents, tell the story about the camping trip, "
+     "then raise a toast to the couple.", "story about the camping trip", "what to say at my friend's marriage"),
+    ("solar-panels.md", "Quote for twelve photovoltaic modules on the south roof with an inverter and a battery "
+     "for storing electricity overnight.", "twelve photovoltaic modules", "offer for renewable energy on the house"),
+    ("passport-renewal.txt", "To renew the passport bring two biometric photos, the old document and the fee to "
+     "the consulate.", "two biometric photos", "travel document expiring what do I need"),
+    ("beekeeping.md", "Inspect the hives weekly, look for the queen, and harvest honey in late summer when the "
+     "frames are capped.", "harvest honey in late summer", "looking after bee colonies"),
+    ("insurance-claim.txt", "Water damage claim: photos of the ceiling stain, the plumber's report and the "
+     "repair estimate were sent to the insurer.", "photos of the ceiling stain", "leak damage compensation request"),
+    ("marathon-plan.md", "Week twelve: long run of thirty two kilometres on Sunday, tempo intervals on Wednesday, "
+     "rest on Friday.", "long run of thirty two kilometres", "training schedule for a long distance race"),
+    ("job-offer.txt", "The offer includes a salary of sixty thousand, twenty five days of annual leave and a "
+     "start date in September.", "twenty five days of annual leave", "terms of the new position I was offered"),
+    ("telescope.md", "Observing log: Saturn's rings and two moons were visible through the reflector at "
+     "midnight.", "Saturn's rings and two moons", "notes from stargazing"),
+    ("sourdough-failure.txt", "The loaf came out dense because the levain was not active enough and the proof "
+     "was too short.", "levain was not active enough", "why my bread did not rise"),
+    ("kid-allergy.md", "Emma is allergic to peanuts and tree nuts; the school nurse keeps an adrenaline "
+     "auto-injector.", "allergic to peanuts and tree nuts", "my daughter's food allergy"),
+    ("moving-checklist.txt", "Moving day: book the van, redirect the post, read the meters and label every "
+     "box by room.", "redirect the post, read the meters", "things to do when relocating to a new home"),
+    ("server-outage.md", "Post-mortem: the outage was caused by an expired TLS certificate on the load "
+     "balancer; renewal is now automated.", "expired TLS certificate on the load balancer",
+     "why did the website go down"),
+]
+ADJ = ["crimson", "silent", "copper", "velvet", "arctic", "hollow", "amber", "iron", "paper", "glass"]
+ANIMALS = ["pangolin", "heron", "lynx", "marmot", "ibis", "otter", "gecko", "bison", "kestrel", "newt"]
+NOUNS = ["accord", "protocol", "ledger", "charter", "manifest", "doctrine", "compact", "almanac"]
+
+GENERIC_QUERIES = [
+    "tomato sauce recipe", "pruning roses", "quarterly budget forecast", "train to Vienna", "database connection "
+    "pooling", "back pain physiotherapy", "piano lesson time", "kitchen renovation plumber", "science project "
+    "volcanoes", "project plan slides", "tax return documents", "hotel breakfast", "unit tests before release",
+    "sleep schedule", "choir rehearsal", "roof leak", "school trip museum", "client call",
+]
+
+
+def _pdf_bytes(lines: list[str]) -> bytes:
+    from tests.files_corpus import pdf_bytes
+
+    return pdf_bytes(lines)
+
+
+def _paragraph(rng: random.Random, topic: str, sentences: int) -> str:
+    subjects, actions = TOPICS[topic]
+    out = []
+    for _ in range(sentences):
+        out.append(f"{rng.choice(subjects).capitalize()} {rng.choice(actions)}.")
+    return " ".join(out)
+
+
+def make_corpus(root: Path, n: int, seed: int = 11) -> list[dict[str, str]]:
+    """`n` documents under `root`; returns the distinctive queries [{kind, query, expect}]."""
+    from tests.files_corpus import write_docx
+
+    rng = random.Random(seed)
+    topics = sorted(TOPICS)
+    queries: list[dict[str, str]] = []
+    made = 0
+    for name, sentence, phrase, paraphrase in SEMANTIC:
+        folder = root / "personal"
+        folder.mkdir(parents=True, exist_ok=True)
+        filler = _paragraph(rng, rng.choice(topics), rng.randint(2, 6))
+        (folder / name).write_text(f"{sentence}\n\n{filler}\n", encoding="utf-8")
+        queries += [{"kind": "phrase", "query": phrase, "expect": name},
+                    {"kind": "paraphrase", "query": paraphrase, "expect": name}]
+        made += 1
+    for i in range(20):
+        adj, animal, noun = ADJ[i % 10], ANIMALS[(i * 3) % 10], NOUNS[i % 8]
+        phrase = f"the {adj} {animal} {noun}"
+        name = f"{animal}-{noun}-{i:02d}.{'md' if i % 2 else 'txt'}"
+        folder = root / "projects" / f"p{i % 4}"
+        folder.mkdir(parents=True, exist_ok=True)
+        topic = topics[i % len(topics)]
+        text = (_paragraph(rng, topic, rng.randint(4, 10)) + f" Everyone signed {phrase} on Tuesday. "
+                + _paragraph(rng, topic, rng.randint(4, 10)))
+        (folder / name).write_text(text, encoding="utf-8")
+        queries += [{"kind": "phrase", "query": phrase.removeprefix("the "), "expect": name},
+                    {"kind": "name", "query": name, "expect": name}]
+        made += 1
+    i = 0
+    while made < n:
+        topic = topics[i % len(topics)]
+        folder = root / topic / f"{2019 + i % 6}"
+        folder.mkdir(parents=True, exist_ok=True)
+        paragraphs = [_paragraph(rng, topic, rng.randint(2, 7)) for _ in range(rng.randint(1, 4))]
+        kind = i % 40
+        if kind == 0:
+            (folder / f"{topic}-{i:04d}.pdf").write_bytes(_pdf_bytes(paragraphs))
+        elif kind == 1:
+            write_docx(folder / f"{topic}-{i:04d}.docx", paragraphs)
+        elif kind == 2:
+            body = "\n".join(f"    # {p}" for p in paragraphs)
+            (folder / f"{topic}_{i:04d}.py").write_text(f"def task_{i}():\n{body}\n    return None\n",
+                                                          encoding="utf-8")
+        else:
+            ext = "md" if i % 2 else "txt"
+            (folder / f"{topic}-{i:04d}.{ext}").write_text(f"# {topic} {i}\n\n" + "\n\n".join(paragraphs),
+                                                            encoding="utf-8")
+        made += 1
+        i += 1
+    (root / ".git").mkdir(exist_ok=True)
+    (root / ".git" / "HEAD").write_text("ref: refs/heads/main\n", encoding="utf-8")
+    (root / "photo.jpg").write_bytes(b"\xff\xd8\xff" + bytes(range(256)) * 4)
+    return queries
+
+
+def _agent(home: Path, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "AGENT_HOME": str(home)}
+    return subprocess.Popen([sys.executable, "-m", "agent", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env, cwd=home)
+
+
+def _run(home: Path, *args: str) -> tuple[dict[str, object], str, float]:
+    started = time.perf_counter()
+    proc = _agent(home, *args)
+    out, err = proc.communicate()
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"agent {' '.join(args)} failed ({proc.returncode}): {err[-2000:]}")
+    return json.loads(out.strip().splitlines()[-1]), err, wall
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def _search_eval(home: Path, queries: list[dict[str, str]], extra: list[str], n: int) -> dict[str, object]:
+    """In one resident process: latency over `n` queries, and hit@1/hit@5 per kind of distinctive query."""
+    os.environ["AGENT_HOME"] = str(home)
+    from agent.files import search_files, shared_index
+    from agent.services import build_services
+
+    services = build_services()
+    index = shared_index(services.shared, services.paths.data, services.settings.files, services.embedder)
+    search_files(index, "warm up", 5)
+    hits: dict[str, list[tuple[int, int]]] = {}
+    misses = []
+    latencies = []
+    for q in queries:
+        response = search_files(index, q["query"], 5)
+        latencies.append(response.ms)
+        names = [Path(h.path).name for h in response.results]
+        at1, at5 = int(names[:1] == [q["expect"]]), int(q["expect"] in names)
+        hits.setdefault(q["kind"], []).append((at1, at5))
+        if not at1:
+            misses.append({**q, "got": names[:3]})
+    for query in (extra * (1 + n // max(1, len(extra))))[:max(0, n - len(queries))]:
+        latencies.append(search_files(index, query, 5).ms)
+    per_kind = {k: {"queries": len(v), "hit@1": round(sum(a for a, _ in v) / len(v), 3),
+                    "hit@5": round(sum(b for _, b in v) / len(v), 3)} for k, v in hits.items()}
+    allv = [x for v in hits.values() for x in v]
+    return {"latency_ms": {"queries": len(latencies), "p50": round(_pct(latencies, 0.5), 1),
+                           "p90": round(_pct(latencies, 0.9), 1), "max": round(max(latencies), 1)},
+            "distinctive": {"queries": len(allv), "hit@1": round(sum(a for a, _ in allv) / len(allv), 3),
+                            "hit@5": round(sum(b for _, b in allv) / len(allv), 3), "by_kind": per_kind},
+            "misses_at_1": misses[:20]}
+
+
+def _chunk_state(home: Path) -> dict[str, int]:
+    """Chunks in Chroma, chunks in the manifest, distinct ids (read directly from the stores)."""
+    import sqlite3
+
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    files = home / "data" / "files"
+    client = chromadb.PersistentClient(path=str(files / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
+    ids = client.get_collection("agent-files").get(include=[])["ids"]
+    with sqlite3.connect(files / "manifest.sqlite") as db:
+        manifest = db.execute("SELECT coalesce(sum(chunks), 0), count(*) FROM files").fetchone()
+        pending = db.execute("SELECT count(*) FROM pending").fetchone()[0]
+    return {"chroma_chunks": len(ids), "distinct_ids": len(set(ids)), "manifest_chunks": int(manifest[0]),
+            "manifest_files": int(manifest[1]), "pending": int(pending)}
+
+
+def _kill_test(corpus: Path, work: Path, full_seconds: float) -> dict[str, object]:
+    """SIGKILL `agent index` part way, run it again; compare with the uninterrupted run."""
+    home = work / "home-kill"
+    home.mkdir()
+    proc = _agent(home, "index", str(corpus), "--json")
+    time.sleep(max(3.0, 0.5 * full_seconds))
+    killed = proc.poll() is None
+    if killed:
+        proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    before = _chunk_state(home)
+    report, _, _ = _run(home, "index", str(corpus), "--json")
+    after = _chunk_state(home)
+    return {"killed_mid_run": killed, "files_done_before_kill": before["manifest_files"],
+            "orphans_before_rerun": before["chroma_chunks"] - before["manifest_chunks"],
+            "rerun_indexed": report["indexed"], "rerun_unchanged": report["unchanged"], "after": after}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--docs", type=int, default=1000)
+    ap.add_argument("--queries", type=int, default=50, help="latency sample size (at least the distinctive ones)")
+    ap.add_argument("--no-kill", action="store_true", help="skip the kill-and-resume run")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary corpus and agent home")
+    ns = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="files-bench-"))
+    try:
+        corpus = work / "corpus"
+        queries = make_corpus(corpus, ns.docs)
+        home = work / "home"
+        home.mkdir()
+        report, stderr, wall = _run(home, "index", str(corpus), "--json")
+        progress_lines = [ln for ln in stderr.splitlines() if ln.startswith("indexing:")]
+        check_q = queries[0]
+        found, _, search_wall = _run(home, "search", check_q["query"], "--json")
+        results = found["results"]
+        assert isinstance(results, list)
+        cli_check = {"query": check_q["query"], "expect": check_q["expect"],
+                     "top": Path(results[0]["path"]).name if results else None, "ms": found["ms"],
+                     "wall_s_with_startup": round(search_wall, 2)}
+        summary: dict[str, object] = {
+            "corpus": {"docs": ns.docs, "dir_files": sum(1 for p in corpus.rglob("*") if p.is_file())},
+            "index": {k: report[k] for k in ("files", "skipped", "chunks", "seconds", "files_per_s", "chunks_per_s")}
+            | {"wall_s_with_startup": round(wall, 2), "last_progress_line": progress_lines[-1] if progress_lines
+               else None},
+            "reindex_unchanged": {k: v for k, v in _run(home, "index", str(corpus), "--json")[0].items()
+                                  if k in ("unchanged", "indexed", "seconds", "files_per_s")},
+            "cli_search_check": cli_check,
+            "search": _search_eval(home, queries, GENERIC_QUERIES, ns.queries),
+            "store": _chunk_state(home),
+            "cpu_count": os.cpu_count(),
+        }
+        if not ns.no_kill:
+            summary["kill_and_resume"] = _kill_test(corpus, work, float(report["seconds"]))  # type: ignore[arg-type]
+        print(json.dumps(summary, indent=2))
+    finally:
+        if ns.keep:
+            print(f"kept {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
