@@ -79,10 +79,12 @@ class RouterSettings(_Strict):
     (score: similarity to the best skill's examples; margin: lead over the runner-up). Otherwise it is unsure
     and hands its short list to the LLM tier (or to chat when no LLM is available)."""
 
-    semantic_threshold: float = Field(0.62, ge=0.0, le=2.0)
+    semantic_threshold: float = Field(0.55, ge=0.0, le=2.0)
     semantic_floor: float = Field(0.35, ge=0.0, le=1.0)
     llm_candidates: int = Field(3, ge=1, le=10)
-    use_llm: bool = True
+    use_llm: bool = Field(True, description="let the LLM fill arguments the rules could not extract")
+    llm_rerank: bool = Field(False, description="let the LLM pick among the unsure short list (off: measured "
+                             "less accurate than the semantic tier with the embedded models; see BENCHMARKS.md)")
 
 
 class HistorySettings(_Strict):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.events import Intent, Reply, ResultState, SkillResult, Utterance
+from agent.router.router import clarifying_question
 from agent.services import Services
 
 __all__ = ["Outcome", "Pipeline"]
@@ -67,7 +68,7 @@ class Pipeline:
         skill = self.services.registry.get(name)
         intent = Intent(name, dict(args or {}), source, 1.0, f"{name} {args or {}}")
         if skill is not None:
-            question = self.services.router().validate_args(skill, intent.args)
+            question = clarifying_question(skill.args, intent.args)  # no model load just to validate
             if question is not None:
                 intent = Intent(name, intent.args, source, 1.0, intent.utterance, question=question)
         t0 = time.perf_counter()

@@ -212,6 +212,9 @@ def _password_gen(t: str) -> dict[str, Any]:
 
 
 def _password_name(t: str) -> dict[str, Any]:
+    m = re.search(r"\b(?:as|under(?: the name)?)\s+(?:my\s+)?([\w.-]+(?:\s+(?:login|account))?)$", t)
+    if m:
+        return {"name": re.sub(r"\s+(?:login|account)$", "", m.group(1))}
     m = re.search(r"\bmy\s+([\w.-]+)\s+(?:login|account|credentials)\b", t)
     if m:
         return {"name": m.group(1)}
@@ -261,7 +264,7 @@ _MUSIC = [
     ("next", r"\b(next|skip|forward)\b"),
     ("previous", r"\b(previous|go back|last song|back a (?:song|track)|rewind)\b"),
     ("toggle", r"\b(toggle|play/pause|play pause)\b"),
-    ("pause", r"\b(pause|stop the music|stop playing|stop music|hold the music)\b"),
+    ("pause", r"\b(pause|stop the music|stop playing|stop music|hold the music|mute the music|silence the)\b"),
     ("play", r"\b(play|resume|unpause|continue)\b"),
 ]
 
@@ -273,8 +276,25 @@ def _music(t: str) -> dict[str, Any]:
     return {}
 
 
+def _note_delete(t: str) -> dict[str, Any]:
+    m = re.search(r"\bnote\s*(?:number|#|no\.?)?\s*(\d+)\b", t)
+    if m:
+        return {"id": int(m.group(1))}
+    m = re.search(r"\bnote\s+(?:that says|saying)\s+(.+)$", t)
+    return {"query": m.group(1)} if m else _query(t)
+
+
+def _limit(t: str) -> dict[str, Any]:
+    m = re.search(r"\b(?:last|latest|first)\s+(\d{1,3})\b", t)
+    return {"limit": int(m.group(1))} if m else {}
+
+
 def _need(t: str) -> dict[str, Any]:
+    if re.search(r"\binstall\b", t):
+        return {"need": t.strip()}
     m = re.search(r"\b(?:for|to)\s+(.+)$", t) or re.search(r"\bneed\s+(?:a\s+|an\s+|some\s+)?(.+)$", t)
+    if m is None:
+        m = re.search(r"\b(?:recommend|suggest)\s+(?:me\s+)?(?:a\s+|an\s+|some\s+)?(.+)$", t)
     return {"need": (m.group(1) if m else t).strip()}
 
 
@@ -285,6 +305,7 @@ EXTRACTORS: dict[str, Extractor] = {
     "notes.add": _note, "timetrack.start": _project, "timetrack.report": _period, "finance.report": _period,
     "password.generate": _password_gen, "password.get": _password_name, "password.save": _password_name,
     "finance.expense_add": _expense, "music.control": _music, "tools.recommend": _need,
+    "notes.delete": _note_delete, "notes.list": _limit,
 }
 
 

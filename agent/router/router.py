@@ -24,10 +24,9 @@ from agent.router.llm_tier import LLMTier
 from agent.router.semantic import SemanticIndex
 from agent.router.slots import clean
 from agent.router.templates import match_template
-from agent.skills.base import Skill
 from agent.skills.registry import Registry
 
-__all__ = ["Router"]
+__all__ = ["Router", "clarifying_question"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -116,7 +115,7 @@ class Router:
             if score + match.margin >= rs.semantic_threshold and score >= rs.semantic_floor:
                 return self._decide(raw, t, best, "semantic", score, timings)
             candidates = [s for s, _ in match.ranked[: rs.llm_candidates]]
-        llm = self._llm()
+        llm = self._llm() if self.settings.router.llm_rerank else None
         if llm is not None:
             t2 = time.perf_counter()
             try:
@@ -170,21 +169,21 @@ class Router:
         validated = skill.args.model_validate(args).model_dump(exclude_none=True, exclude_defaults=False)
         return Intent(skill_name, validated, tier, confidence, raw, 0.0, None, timings)
 
-    def validate_args(self, skill: Skill, args: dict[str, Any]) -> str | None:
-        """None when `args` are valid for `skill`, else the clarifying question to ask."""
-        return self._validate(skill.args, args)
-
     @staticmethod
     def _validate(model: type[Any], args: dict[str, Any]) -> str | None:
-        """None when `args` validate, else a clarifying question."""
-        try:
-            model.model_validate(args)
-        except ValidationError as exc:
-            for err in exc.errors():
-                field_name = str(err["loc"][0]) if err["loc"] else ""
-                if field_name in _QUESTIONS:
-                    return _QUESTIONS[field_name]
-                if err["type"] == "value_error":
-                    return str(err["msg"]).removeprefix("Value error, ").capitalize() + "?"
-            return "Could you say that differently?"
-        return None
+        return clarifying_question(model, args)
+
+
+def clarifying_question(model: type[Any], args: dict[str, Any]) -> str | None:
+    """None when `args` validate against the skill's argument model, else the question to ask the user."""
+    try:
+        model.model_validate(args)
+    except ValidationError as exc:
+        for err in exc.errors():
+            field_name = str(err["loc"][0]) if err["loc"] else ""
+            if field_name in _QUESTIONS:
+                return _QUESTIONS[field_name]
+            if err["type"] == "value_error":
+                return str(err["msg"]).removeprefix("Value error, ").capitalize() + "?"
+        return "Could you say that differently?"
+    return None

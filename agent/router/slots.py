@@ -107,6 +107,8 @@ def parse_when(text: str, now: datetime | None = None) -> tuple[datetime, str] |
         target = (base + timedelta(days=day_offset)).replace(hour=default_hour, minute=0, second=0, microsecond=0)
     if target is None:
         return None
+    if target <= now and not (day_m or weekday_m):
+        target += timedelta(days=1)  # "at 5pm" said at 6pm means tomorrow
     rest = s
     for mm in (clock_m if target else None, noon, day_m, weekday_m):
         if mm is not None:

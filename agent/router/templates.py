@@ -14,6 +14,7 @@ _FILE_WORDS = r"(?:files?|documents?|docs|pdfs?|spreadsheets?|presentations?|sli
 
 # fmt: off
 TEMPLATES: list[tuple[str, re.Pattern[str]]] = [
+    ("music.control", _R(r"^(?:mute|silence) (?:the )?(?:music|song|player)\b")),
     ("agent.mute", _R(r"\bstop listening\b|^mute\b|\bmute (?:yourself|the mic(?:rophone)?|your mic)\b|"
                       r"\b(?:disable|turn off|switch off)\b.*\b(?:mic|microphone|voice input|listening)\b|"
                       r"\bdon't listen\b|^go to sleep$")),
@@ -33,16 +34,25 @@ TEMPLATES: list[tuple[str, re.Pattern[str]]] = [
     ("reminder.add", _R(r"\bremind me\b|\bset (?:a |an )?reminder\b|^reminder\b|\bdon't let me forget\b")),
     ("timetrack.report", _R(r"\b(?:time|hours)\b.*\b(?:tracked|logged|report|summary|timesheet)\b|\btimesheet\b|"
                             r"\bhow (?:long|much time|many hours) (?:did|have) i (?:work|spend|spent|track|log)")),
-    ("timetrack.stop", _R(r"\b(?:stop|end|pause|finish)\b.*\b(?:tracking|tracker|time entry|timing|"
+    ("timetrack.pause", _R(r"\bpause\b.*\b(?:tracking|tracker|time entry|timing|work timer|clock)\b|"
+                           r"\b(?:take|taking) a break\b|\bsuspend (?:time )?tracking\b")),
+    ("timetrack.resume", _R(r"\b(?:resume|continue|unpause|carry on)\b.*\b(?:tracking|tracker|timer|timing)\b|"
+                            r"^back to work$")),
+    ("timetrack.stop", _R(r"\b(?:stop|end|finish)\b.*\b(?:tracking|tracker|time entry|timing|"
                           r"logging (?:my )?(?:hours|time))\b|\bclock (?:me )?out\b|\bstop the timer on\b")),
     ("timetrack.start", _R(r"\b(?:start|begin|resume)\b.*\b(?:tracking|timing|time log|time entry)\b|"
                            r"\bclock (?:me )?in\b|\btrack (?:my )?time\b|\bstart the clock on\b")),
+    ("notes.delete", _R(r"\b(?:delete|remove|erase|forget|trash|get rid of)\b.*\bnotes?\b")),
+    ("notes.list", _R(r"\b(?:list|show|read)(?: me)? (?:all |all of )?(?:my |the )?"
+                      r"(?:latest |last \d+ |recent )?notes\b|"
+                      r"\bhow many notes\b|^(?:my )?notes$|\bopen my notes\b")),
     ("notes.add", _R(r"^(?:take|make|add|save|create|new)\s+(?:a\s+)?(?:new\s+)?note\b|^note\b|^jot down\b|"
                      r"^write down\b")),
     ("notes.search", _R(r"\b(?:search|find|look up|show|read|look in)\b.*\b(?:my |the |a )?note\b|"
                         r"\b(?:search|look in|in) my notes\b|\b(?:what|which|any) notes\b|\bnotes? (?:i|i've) "
                         r"(?:made|took|wrote)\b|\bwhat did i (?:write|note|jot)\b|\bdid i (?:take|make) a note\b")),
-    ("password.save", _R(r"\b(?:save|store|keep|add|remember)\b(?! that).*\bpassword\b(?!.*\b(?:changed|is)\b)")),
+    ("password.save", _R(r"^(?:save|store|keep) (?:it|that|this)(?: password)? (?:as|under|for)\b|"
+                         r"\b(?:save|store|keep|add|remember)\b(?! that).*\bpassword\b(?!.*\b(?:changed|is)\b)")),
     ("password.generate", _R(r"\b(?:generate|create|make|give me|come up with|new|random)\b.*"
                              r"\b(?:password|passphrase)\b")),
     ("password.get", _R(r"\bpassword\b")),
@@ -56,7 +66,8 @@ TEMPLATES: list[tuple[str, re.Pattern[str]]] = [
     ("security.scan", _R(r"\bsecurity (?:scan|check|audit)\b|\bscan\b.*\b(?:security|vulnerab|malware|threats)|"
                          r"\bvulnerab|\bfirewall\b|\bmalware\b|\bis my (?:system|computer|pc|machine|laptop) "
                          r"(?:secure|safe)\b")),
-    ("tools.recommend", _R(r"\b(?:recommend|suggest)\b.*\b(?:tools?|apps?|programs?|software|utility)\b|"
+    ("tools.recommend", _R(r"^(?:please )?install\b|\bcan you install\b|"
+                           r"\b(?:recommend|suggest)\b.*\b(?:tools?|apps?|programs?|software|utility)\b|"
                            r"\bwhat (?:tool|app|program|software)\b.*\b(?:should|can|to)\b|\bi need\b.*\btools?\b|"
                            r"\b(?:good|best) (?:tool|app|program)\b")),
     ("system.top", _R(r"^(?=.*\b(?:processes|programs|apps|tasks)\b)(?=.*\b(?:top|most|hungry|heaviest|biggest|"
@@ -73,6 +84,10 @@ TEMPLATES: list[tuple[str, re.Pattern[str]]] = [
                     r"\bhow late is it\b")),
     ("math.calc", _R(r"^(?:calculate|compute|evaluate)\b|\d\s*(?:[-+*/x^]|plus|minus|times|divided by|"
                      r"multiplied by|to the power of)\s*\d|\bsquare root of\b|\bpercent of\b")),
+    ("chat", _R(r"^(?:explain|define|describe|summari[sz]e|translate)\b(?!.*\b(?:my|this) (?:computer|disk|system)\b)|"
+                r"^who (?:wrote|was|is|invented|painted|discovered|won)\b|^write (?:a|me|an)\b|"
+                r"^tell me (?:a joke|a story|about)\b|^what(?:'s| is) the (?:capital|meaning|population) of\b|"
+                r"^why (?:is|are|do|does|did)\b")),
     ("apps.open", _R(r"^(?:open|launch|start|fire up|bring up)\s+(?!.*\b(?:timer|tracking|music|song|playback)\b)")),
     ("system.status", _R(r"\b(?:cpu|memory|ram|disk space|battery|temperature|network status|system status)\b|"
                          r"\bhow is my (?:computer|machine|pc|laptop|system) doing\b")),
