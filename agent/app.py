@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 from agent.events import Alert, Event
@@ -15,19 +17,52 @@ __all__ = ["run_agent"]
 _LOGGER = logging.getLogger(__name__)
 
 
-def run_agent(services: Services, stdin: TextIO | None = None) -> int:
-    from agent.automation import start_automation, stop_automation
-    from agent.scheduling import start_scheduler, stop_scheduler
+# The resident components, started in order and stopped in reverse. Each entry names two functions
+# `start(services) -> None` and `stop(services) -> None` as "module:function". A component that fails to start
+# is logged and announced as an Alert; the others keep running (degrade, never die).
+COMPONENTS: list[tuple[str, str, str]] = [
+    ("scheduler", "agent.scheduling:start_scheduler", "agent.scheduling:stop_scheduler"),  # timers, reminders
+    ("automation", "agent.automation:start_automation", "agent.automation:stop_automation"),  # rules, scans
+]
 
+
+def _resolve(ref: str) -> Callable[[Services], None]:
+    module, _, name = ref.partition(":")
+    fn: Callable[[Services], None] = getattr(importlib.import_module(module), name)
+    return fn
+
+
+def start_components(services: Services) -> list[str]:
+    """Start every component; return the names that started."""
+    started = []
+    for name, start, _stop in COMPONENTS:
+        try:
+            _resolve(start)(services)
+            started.append(name)
+        except Exception as exc:
+            _LOGGER.exception("component %s failed to start; continuing without it", name)
+            services.bus.publish(Alert(f"{name} unavailable", f"{name} could not start: {exc}", "warning", "agent"))
+    return started
+
+
+def stop_components(services: Services, started: list[str]) -> None:
+    for name, _start, stop in reversed(COMPONENTS):
+        if name in started:
+            try:
+                _resolve(stop)(services)
+            except Exception:
+                _LOGGER.exception("component %s failed to stop cleanly", name)
+
+
+def run_agent(services: Services, stdin: TextIO | None = None) -> int:
     detach = services.bus.subscribe(Alert, _print_alert)  # before the start: late reminders fire at once
+    started: list[str] = []
     try:
-        start_scheduler(services)  # timers and reminders fire here, also those set by `agent ask`
-        start_automation(services)  # rules: health checks, the daily security scan, the user's own
+        started = start_components(services)
         return _prompt_loop(services, stdin)
     finally:
         detach()
-        stop_automation(services)
-        stop_scheduler(services)
+        stop_components(services, started)
 
 
 def _print_alert(event: Event) -> None:
