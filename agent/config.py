@@ -22,6 +22,7 @@ from agent.errors import ConfigError
 from agent.paths import Paths, get_paths
 
 __all__ = [
+    "APISettings",
     "ArgSpec",
     "AutomationSettings",
     "CommandSpec",
@@ -152,6 +153,18 @@ class AutomationSettings(_Strict):
     desktop_notify: bool = Field(True, description="notify actions also show a desktop notification (notify-send)")
 
 
+class APISettings(_Strict):
+    """The local HTTP API (`agent/api`), served by `agent run` and `agent api`."""
+
+    enabled: bool = True
+    host: str = Field("127.0.0.1", max_length=255, description="a loopback address (127.0.0.1, 127.0.0.2, ::1, "
+                      "localhost); any other address is refused unless allow_non_loopback is true")
+    port: int = Field(8765, ge=0, le=65535, description="0: pick a free port (written to <data>/api/server.json)")
+    allow_non_loopback: bool = Field(False, description="serve on a non-loopback address (other machines can "
+                                     "reach it; the token is still required)")
+    max_body_bytes: int = Field(256 * 1024, ge=1024, le=64 * 1024 * 1024)
+
+
 class Settings(BaseSettings):
     """Every setting the agent reads. See README "Configuration"."""
 
@@ -169,6 +182,7 @@ class Settings(BaseSettings):
     automation: AutomationSettings = Field(default_factory=AutomationSettings)
     files: FilesSettings = Field(default_factory=FilesSettings)
     vault: VaultSettings = Field(default_factory=VaultSettings)
+    api: APISettings = Field(default_factory=APISettings)
 
     @classmethod
     def settings_customise_sources(
