@@ -14,6 +14,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -107,6 +108,21 @@ class LocalLLM:
             )
         return str(out["choices"][0]["message"]["content"] or "").strip()  # type: ignore[index]
 
+    def chat_stream(self, messages: list[dict[str, str]], *, max_tokens: int | None = None) -> Iterator[str]:
+        """`chat`, piece by piece as the model produces it. Holds the model until the iterator ends or is closed."""
+        with self._lock:
+            chunks = self._llama.create_chat_completion(
+                messages=messages,  # type: ignore[arg-type]
+                max_tokens=max_tokens or self.settings.max_tokens,
+                temperature=self.settings.temperature,
+                repeat_penalty=1.3,
+                stream=True,
+            )
+            for chunk in chunks:
+                piece = chunk["choices"][0]["delta"].get("content")  # type: ignore[index, union-attr]
+                if piece:
+                    yield str(piece)
+
     def close(self) -> None:
         with self._lock:
             self._llama.close()
@@ -145,6 +161,27 @@ class ServerLLM:
         body = {"messages": messages, "max_tokens": max_tokens or self.settings.max_tokens,
                 "temperature": self.settings.temperature}
         return str(self._post("/v1/chat/completions", body)["choices"][0]["message"]["content"]).strip()
+
+    def chat_stream(self, messages: list[dict[str, str]], *, max_tokens: int | None = None) -> Iterator[str]:
+        """`chat`, piece by piece: the server's server-sent events (`data: {...}` lines, then `data: [DONE]`)."""
+        body: dict[str, Any] = {"messages": messages, "max_tokens": max_tokens or self.settings.max_tokens,
+                                "temperature": self.settings.temperature, "stream": True}
+        if self.settings.server_model:
+            body["model"] = self.settings.server_model
+        req = urllib.request.Request(self.url + "/v1/chat/completions", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310 - user-configured URL
+                for raw in resp:
+                    line = raw.decode("utf-8", "replace").strip()
+                    if not line.startswith("data:") or line == "data: [DONE]":
+                        continue
+                    piece = json.loads(line[5:])["choices"][0].get("delta", {}).get("content")
+                    if piece:
+                        yield str(piece)
+        except (urllib.error.URLError, OSError, json.JSONDecodeError, KeyError, IndexError) as exc:
+            raise ModelError(f"server {self.url} failed: {exc}", model=self.name,
+                             fix="start the server or fix llm.server_url") from exc
 
     def close(self) -> None:
         return None
