@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Any
 
 __all__ = [
+    "Activity",
     "Alert",
     "Event",
     "Intent",
@@ -23,6 +24,7 @@ __all__ = [
     "Speak",
     "StopSpeaking",
     "Transcript",
+    "UnmuteListening",
     "Utterance",
 ]
 
@@ -154,6 +156,27 @@ class MuteListening(Event):
     """Stop listening: the microphone stays off until the push-to-talk key is pressed. `source`: who asked."""
 
     source: str = "user"
+    id: str = field(default_factory=_id)
+    ts: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class UnmuteListening(Event):
+    """Listen again after `MuteListening` (the tray's "Unmute listening"). `source`: who asked."""
+
+    source: str = "user"
+    id: str = field(default_factory=_id)
+    ts: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class Activity(Event):
+    """What the agent is doing now, for the tray icon and the API: `state` is idle, listening (heard the wake
+    word or push-to-talk), thinking or speaking. The voice input and the speech output publish it;
+    `source`: who says so (voice, tts, pipeline)."""
+
+    state: str
+    source: str = ""
     id: str = field(default_factory=_id)
     ts: float = field(default_factory=_now)
 
