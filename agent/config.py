@@ -33,6 +33,7 @@ __all__ = [
     "LLMSettings",
     "RouterSettings",
     "Settings",
+    "UISettings",
     "VaultSettings",
     "load_settings",
 ]
@@ -165,6 +166,19 @@ class APISettings(_Strict):
     max_body_bytes: int = Field(256 * 1024, ge=1024, le=64 * 1024 * 1024)
 
 
+class UISettings(_Strict):
+    """The desktop face of `agent run`: tray icon, hotkey prompt window, desktop notifications."""
+
+    tray: bool = Field(True, description="show the tray icon and the hotkey prompt when a display is available")
+    hotkey: str = Field("<ctrl>+<alt>+<space>", pattern=r"^(<[a-z0-9_]+>|[^+<>\s])(\+(<[a-z0-9_]+>|[^+<>\s]))*$",
+                        description="global hotkey that opens the prompt window (pynput syntax, e.g. <cmd>+j)")
+    notifications: bool = Field(True, description="show alerts (rules, reminders) as desktop notifications")
+    notification_timeout_s: float = Field(10.0, ge=0, le=3600, description="0: the notification server decides")
+    speak_replies: bool = Field(False, description="also speak the prompt window's replies")
+    recent: int = Field(5, ge=0, le=20, description="how many recent replies and alerts the tray menu lists")
+    preload: bool = Field(True, description="load the router's models right after start (a fast first answer)")
+
+
 class Settings(BaseSettings):
     """Every setting the agent reads. See README "Configuration"."""
 
@@ -182,6 +196,7 @@ class Settings(BaseSettings):
     automation: AutomationSettings = Field(default_factory=AutomationSettings)
     files: FilesSettings = Field(default_factory=FilesSettings)
     vault: VaultSettings = Field(default_factory=VaultSettings)
+    ui: UISettings = Field(default_factory=UISettings)
     api: APISettings = Field(default_factory=APISettings)
 
     @classmethod
