@@ -35,6 +35,7 @@ __all__ = [
     "Settings",
     "UISettings",
     "VaultSettings",
+    "VoiceSettings",
     "load_settings",
 ]
 
@@ -179,6 +180,40 @@ class UISettings(_Strict):
     preload: bool = Field(True, description="load the router's models right after start (a fast first answer)")
 
 
+class VoiceSettings(_Strict):
+    """Speech in and out (`agent/speech`): microphone, wake phrase, push-to-talk, Whisper, Piper. See README "Voice"."""
+
+    enabled: bool = Field(True, description="listen and speak when a microphone is available (else text-only)")
+    input_device: str | int | None = Field(None, description="microphone: index, name (or a unique part of it), "
+                                           "or pulse:SOURCE; default: the system default (see `agent devices`)")
+    output_device: str | int | None = Field(None, description="speaker: index, name, or pulse:SINK")
+    wake_word: bool = Field(True, description="always-on listening for the wake phrase (VAD-gated)")
+    wake_phrase: str = Field("hey computer", min_length=2, max_length=60)
+    wake_threshold: float = Field(0.75, ge=0.3, le=1.0, description="fuzzy match needed to accept the wake phrase")
+    hands_free: bool = Field(False, description="every utterance is a request, no wake phrase (quiet rooms, tests); "
+                             "a tap on the push-to-talk key toggles it")
+    ptt_key: str | None = Field("<ctrl>+<alt>+v", pattern=r"^(<[a-z0-9_]+>|[^+<>\s])(\+(<[a-z0-9_]+>|[^+<>\s]))*$",
+                                description="push-to-talk: hold to talk, tap to toggle hands-free; null: off")
+    tap_s: float = Field(0.35, ge=0.05, le=2.0, description="a press shorter than this is a tap")
+    follow_up_s: float = Field(6.0, ge=0, le=120, description="after a reply, accept a request without the wake phrase")
+    speak_replies: bool = Field(True, description="speak the replies to voice requests")
+    chime: bool = Field(True, description="a short chime when the agent starts listening")
+    whisper_model: Path | None = Field(None, description="any CTranslate2 Whisper model folder; default: embedded "
+                                       "tiny.en")
+    whisper_compute_type: str = Field("int8", description="int8, int8_float32, float32, ...")
+    whisper_beam_size: int = Field(1, ge=1, le=10)
+    whisper_threads: int | None = Field(None, ge=1, le=64, description="default: the number of cores (max 4)")
+    whisper_window_s: float = Field(10.0, ge=1.0, le=30.0, description="encoder window for short commands (30: "
+                                    "standard Whisper; 10 measured 4x faster with the same words)")
+    piper_voice: Path | None = Field(None, description="any Piper voice (.onnx with its .onnx.json); default: "
+                                     "embedded en_US-joe-medium")
+    vad_threshold: float = Field(0.5, gt=0.0, lt=1.0, description="Silero speech probability that starts speech")
+    vad_neg_threshold: float = Field(0.35, gt=0.0, lt=1.0, description="probability below which it is silence")
+    vad_min_speech_ms: int = Field(200, ge=32, le=5000, description="shorter bursts are ignored")
+    vad_min_silence_ms: int = Field(500, ge=100, le=5000, description="silence that ends an utterance")
+    max_utterance_s: float = Field(15.0, ge=2.0, le=60.0)
+
+
 class Settings(BaseSettings):
     """Every setting the agent reads. See README "Configuration"."""
 
@@ -198,6 +233,7 @@ class Settings(BaseSettings):
     vault: VaultSettings = Field(default_factory=VaultSettings)
     ui: UISettings = Field(default_factory=UISettings)
     api: APISettings = Field(default_factory=APISettings)
+    voice: VoiceSettings = Field(default_factory=VoiceSettings)
 
     @classmethod
     def settings_customise_sources(

