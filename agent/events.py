@@ -26,6 +26,7 @@ __all__ = [
     "Transcript",
     "UnmuteListening",
     "Utterance",
+    "VoiceTimings",
 ]
 
 
@@ -199,5 +200,18 @@ class Notice(Event):
     name: str
     data: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+    id: str = field(default_factory=_id)
+    ts: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class VoiceTimings(Event):
+    """How long one spoken request took, per stage, in ms (the voice input publishes it; metrics subscribe):
+    `stt`, `route`, `skill`, `tts_first_audio`, and from the end of speech `eos_to_transcript`,
+    `eos_to_first_audio` (the endpointer's decision) and `speech_end_to_first_audio` (the last voiced sound)."""
+
+    timings_ms: dict[str, float]
+    transcript: str = ""
+    skill: str = ""
     id: str = field(default_factory=_id)
     ts: float = field(default_factory=_now)
