@@ -85,6 +85,9 @@ class RouterSettings(_Strict):
     semantic_threshold: float = Field(0.55, ge=0.0, le=2.0)
     semantic_floor: float = Field(0.35, ge=0.0, le=1.0)
     llm_candidates: int = Field(3, ge=1, le=10)
+    tiers: list[Literal["context", "template", "semantic", "llm"]] = Field(
+        default_factory=lambda: ["context", "template", "semantic", "llm"],
+        description="which router tiers run (chat is always the last resort); for measurement and debugging")
     use_llm: bool = Field(True, description="let the LLM fill arguments the rules could not extract")
     llm_rerank: bool = Field(False, description="let the LLM pick among the unsure short list (off: measured "
                              "less accurate than the semantic tier with the embedded models; see BENCHMARKS.md)")

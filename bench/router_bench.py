@@ -46,9 +46,13 @@ def main() -> None:
                     ROOT / "tests/data/router_holdout2.jsonl") if p.exists()
     ]
     shipped = _run(files, {})
-    forced = _run(files[:1], {"AGENT_ROUTER__LLM_RERANK": "true", "AGENT_ROUTER__SEMANTIC_THRESHOLD": "2.0"})
+    # every line through the LLM tier: re-ranking the semantic top-3 (+ chat) under the JSON-schema grammar
+    rerank = _run(files[:1], {"AGENT_ROUTER__LLM_RERANK": "true", "AGENT_ROUTER__SEMANTIC_THRESHOLD": "2.0",
+                              "AGENT_ROUTER__TIERS": '["semantic", "llm"]'})
+    # the LLM alone, choosing among every skill name (the approach measured before the tiers existed)
+    alone = _run(files[:1], {"AGENT_ROUTER__LLM_RERANK": "true", "AGENT_ROUTER__TIERS": '["llm"]'})
     print(json.dumps({"cpu_count": os.cpu_count(), "load_avg": os.getloadavg(), "shipped": shipped,
-                      "llm_rerank_forced": forced}, indent=2))
+                      "llm_rerank_all_lines": rerank, "llm_alone": alone}, indent=2))
 
 
 if __name__ == "__main__":

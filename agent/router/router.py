@@ -96,17 +96,18 @@ class Router:
     def _route(self, raw: str, t: str, timings: dict[str, float]) -> Intent:
         if not t:
             return self._decide(raw, t, "chat", "fallback", 0.0, timings)
+        tiers = self.settings.router.tiers
         t0 = time.perf_counter()
-        follow = self._follow_up(t)
+        follow = self._follow_up(t) if "context" in tiers else None
         if follow is not None:
             timings["context"] = (time.perf_counter() - t0) * 1000
             return self._decide(raw, follow[1], follow[0], "context", 0.9, timings, base=follow[2])
-        skill = match_template(t)
+        skill = match_template(t) if "template" in tiers else None
         timings["template"] = (time.perf_counter() - t0) * 1000
         if skill is not None and skill in self.registry:
             return self._decide(raw, t, skill, "template", 0.95, timings)
         candidates: list[str] = []
-        if self.semantic is not None and len(self.registry) > 1:
+        if self.semantic is not None and len(self.registry) > 1 and "semantic" in tiers:
             t1 = time.perf_counter()
             match = self.semantic.match(t)
             timings["semantic"] = (time.perf_counter() - t1) * 1000
@@ -115,7 +116,8 @@ class Router:
             if score + match.margin >= rs.semantic_threshold and score >= rs.semantic_floor:
                 return self._decide(raw, t, best, "semantic", score, timings)
             candidates = [s for s, _ in match.ranked[: rs.llm_candidates]]
-        llm = self._llm() if self.settings.router.llm_rerank else None
+        rerank = self.settings.router.llm_rerank and "llm" in tiers
+        llm = self._llm() if rerank else None
         if llm is not None:
             t2 = time.perf_counter()
             try:
