@@ -23,6 +23,7 @@ _LOGGER = logging.getLogger(__name__)
 COMPONENTS: list[tuple[str, str, str]] = [
     ("scheduler", "agent.scheduling:start_scheduler", "agent.scheduling:stop_scheduler"),  # timers, reminders
     ("automation", "agent.automation:start_automation", "agent.automation:stop_automation"),  # rules, scans
+    ("api", "agent.api.server:start_api", "agent.api.server:stop_api"),  # local HTTP API, live events, metrics
 ]
 
 
