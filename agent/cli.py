@@ -105,6 +105,17 @@ def cmd_run(ns: argparse.Namespace) -> int:
     return run_agent(_services())
 
 
+def cmd_api(ns: argparse.Namespace) -> int:
+    from agent.api import load_token, serve
+
+    services = _services()
+    if ns.action == "token":
+        print(load_token(services.paths))
+        return 0
+    return serve(services, host=ns.host, port=ns.port, announce=lambda api: print(
+        f"API serving on {api.url} (docs: {api.url}/api/docs; token: agent api token); Ctrl-C stops", flush=True))
+
+
 def cmd_models(ns: argparse.Namespace) -> int:
     from agent.models.catalog import list_models
 
@@ -252,6 +263,12 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="start the resident agent")
     run.set_defaults(fn=cmd_run)
+
+    api = sub.add_parser("api", help="serve the local HTTP API alone (foreground), or print its token")
+    api.add_argument("action", nargs="?", choices=["serve", "token"], default="serve")
+    api.add_argument("--host", help="a loopback address (default: api.host)")
+    api.add_argument("--port", type=int, help="default: api.port; 0 picks a free one (see <data>/api/server.json)")
+    api.set_defaults(fn=cmd_api)
     return p
 
 
