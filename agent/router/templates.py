@@ -82,7 +82,9 @@ TEMPLATES: list[tuple[str, re.Pattern[str]]] = [
     ("time.now", _R(r"\bwhat(?:'s| is)? (?:the )?(?:time|date)\b|\bwhat time\b|\bwhat day\b|\btoday's date\b|"
                     r"\bthe date today\b|^(?:time|date)$|\bcurrent (?:time|date)\b|\bwhat month\b|^time check$|"
                     r"\bhow late is it\b")),
-    ("math.calc", _R(r"^(?:calculate|compute|evaluate)\b|\d\s*(?:[-+*/x^]|plus|minus|times|divided by|"
+    ("math.calc", _R(r"^(?:calculate|compute|evaluate)\b|\b(?:add|subtract|multiply|divide)\s+\d[\d.]*\s+"
+                     r"(?:and|to|from|by|plus|times|with|into)\s+\d|\btake \d+ and subtract\b|"
+                     r"\d\s*(?:[-+*/x^]|plus|minus|times|divided by|"
                      r"multiplied by|to the power of)\s*\d|\bsquare root of\b|\bpercent of\b")),
     ("chat", _R(r"^(?:explain|define|describe|summari[sz]e|translate)\b(?!.*\b(?:my|this) (?:computer|disk|system)\b)|"
                 r"^who (?:wrote|was|is|invented|painted|discovered|won)\b|^write (?:a|me|an)\b|"

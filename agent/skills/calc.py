@@ -29,6 +29,14 @@ _FUNCS: dict[str, Callable[..., float]] = {
     "sin": math.sin, "cos": math.cos, "tan": math.tan, "exp": math.exp, "floor": math.floor, "ceil": math.ceil,
 }
 _CONSTS = {"pi": math.pi, "e": math.e}
+_N = r"(-?[\d.]+)"
+_VERB_FORMS = [  # "subtract 17 from 90" and friends, before the operator words are replaced
+    (rf"\b(?:subtract|take away|take)\s+{_N}\s+(?:from|off)\s+{_N}", r"(\2 - \1)"),
+    (rf"\btake\s+{_N}\s+and\s+(?:subtract|take away)\s+{_N}", r"(\1 - \2)"),
+    (rf"\badd\s+{_N}\s+(?:and|to|plus)\s+{_N}", r"(\1 + \2)"),
+    (rf"\bmultiply\s+{_N}\s+(?:by|and|with|times)\s+{_N}", r"(\1 * \2)"),
+    (rf"\bdivide\s+{_N}\s+(?:by|into)\s+{_N}", r"(\1 / \2)"),
+]
 _PHRASES = [
     (r"\bsquare root of\s+([\d.]+)", r"sqrt(\1)"),
     (r"([\d.]+)\s*(?:percent|%)\s+of\s+([\d.]+)", r"(\1/100*\2)"),
@@ -48,6 +56,9 @@ def normalise(text: str) -> str:
     """Spoken arithmetic to an expression: "fifteen times 24" → "15 * 24"."""
     s = words_to_digits(text.lower())
     s = re.sub(r"(?<=\d),(?=\d{3}\b)", "", s)
+    s = re.sub(r"^\s*(?:what do (?:you|i) get if (?:you|i)|can you|please|what's|what is)\s+", "", s)
+    for pattern, repl in _VERB_FORMS:
+        s = re.sub(pattern, repl, s)
     for pattern, repl in _PHRASES:
         s = re.sub(pattern, f" {repl} " if not repl.startswith(("(", "sqrt")) else repl, s)
     s = re.sub(r"^\s*(what'?s|what is|calculate|compute|how much is|evaluate)\s+", "", s)
@@ -110,7 +121,8 @@ def _calc(args: MathCalcArgs, ctx: SkillContext) -> SkillResult:
     except CalcError as exc:
         return SkillResult.error(f"Sorry, {exc}.", expression=args.expression)
     shown = _format(value)
-    return SkillResult.ok(f"{expr} is {shown}.", expression=expr, value=value)
+    spoken = expr[1:-1] if expr.startswith("(") and expr.endswith(")") and expr.count("(") == 1 else expr
+    return SkillResult.ok(f"{spoken} is {shown}.", expression=expr, value=value)
 
 
 def register(reg: Register) -> None:
