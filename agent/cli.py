@@ -261,6 +261,10 @@ def _parser() -> argparse.ArgumentParser:
 
     add_automation_parsers(sub, _services)  # agent rules / health / scan
 
+    from agent.autostart import add_parsers as add_autostart_parsers
+
+    add_autostart_parsers(sub, _services)  # agent autostart enable / disable / status
+
     run = sub.add_parser("run", help="start the resident agent")
     run.set_defaults(fn=cmd_run)
 

@@ -117,6 +117,7 @@ _ACTION_MODULES: tuple[str, ...] = (
     "agent.skills.music",
     "agent.skills.tools_advice",
     "agent.automation.commands",
+    "agent.autostart",
 )
 
 
