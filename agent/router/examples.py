@@ -277,6 +277,18 @@ EXAMPLES: dict[str, list[str]] = {
         "time 40 seconds for me",
         "timer twenty minutes",
     ],
+    "timer.cancel": [
+        "cancel the timer",
+        "cancel my reminder",
+        "delete the reminder about the oven",
+        "never mind the timer",
+        "remove the alarm",
+        "cancel timer number 2",
+        "call off the reminder",
+        "dismiss the countdown",
+        "I don't need that reminder anymore",
+        "cancel the pomodoro timer",
+    ],
     "reminder.add": [
         "remind me to water the plants at 6pm",
         "remind me tomorrow at 9 to send the report",

@@ -289,6 +289,18 @@ def _limit(t: str) -> dict[str, Any]:
     return {"limit": int(m.group(1))} if m else {}
 
 
+def _cancel(t: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    m = re.search(r"\b(?:timer|reminder|alarm|number|#)\s*(?:number\s*)?(\d+)\b", t)
+    if m:
+        out["id"] = int(m.group(1))
+    if re.search(r"\b(?:timer|countdown|alarm)\b", t):
+        out["kind"] = "timer"
+    elif re.search(r"\breminder\b", t):
+        out["kind"] = "reminder"
+    return out
+
+
 def _need(t: str) -> dict[str, Any]:
     if re.search(r"\binstall\b", t):
         return {"need": t.strip()}
@@ -305,7 +317,7 @@ EXTRACTORS: dict[str, Extractor] = {
     "notes.add": _note, "timetrack.start": _project, "timetrack.report": _period, "finance.report": _period,
     "password.generate": _password_gen, "password.get": _password_name, "password.save": _password_name,
     "finance.expense_add": _expense, "music.control": _music, "tools.recommend": _need,
-    "notes.delete": _note_delete, "notes.list": _limit,
+    "notes.delete": _note_delete, "notes.list": _limit, "timer.cancel": _cancel,
 }
 
 

@@ -45,6 +45,7 @@ _QUESTIONS = {
     "command": "Which command?",
     "need": "What do you need a tool for?",
 }
+_CANCEL_IT = re.compile(r"^(?:cancel|stop|delete|remove|never mind) (?:it|that|that one)$")
 _FOLLOW_UP = re.compile(r"^(?:and|what about|how about|also|ok and|then)\b\s*(?:the\s+|my\s+)?(.*)$")
 
 
@@ -132,6 +133,8 @@ class Router:
     def _follow_up(self, t: str) -> tuple[str, str, dict[str, Any]] | None:
         """"and memory?" after a CPU question → the same skill with the new detail."""
         last = self.context.last
+        if last is not None and last.skill in ("timer.set", "reminder.add") and _CANCEL_IT.match(t):
+            return "timer.cancel", t, {"kind": "timer" if last.skill == "timer.set" else "reminder"}
         m = _FOLLOW_UP.match(t)
         too_old = time.time() - last.ts > self.settings.history.follow_up_s if last else True
         if last is None or m is None or not m.group(1) or too_old:

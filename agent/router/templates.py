@@ -28,6 +28,8 @@ TEMPLATES: list[tuple[str, re.Pattern[str]]] = [
                        r"correct)\b")),
     ("process.kill", _R(r"^(?:kill|terminate|force[- ]quit|end task)\b|\bkill (?:the )?process\b|\bkill it\b|"
                         r"\bforce[- ]quit\b")),
+    ("timer.cancel", _R(r"\b(?:cancel|delete|remove|dismiss|call off)\b.*\b(?:timer|reminder|alarm|countdown)s?\b|"
+                        r"\bnever mind the (?:timer|reminder)\b")),
     ("timer.set", _R(r"\btimer\b.*\b\d+(?:\.\d+)?\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)\b|"
                      r"\b\d+(?:\.\d+)?[\s-]*(?:seconds?|minutes?|hours?)\s+(?:timer|countdown)\b|"
                      r"\bcount ?down\b|^(?:set|start) (?:a |the )?timer$")),

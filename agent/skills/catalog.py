@@ -35,6 +35,7 @@ __all__ = [
     "SystemStatusArgs",
     "SystemTopArgs",
     "TextArgs",
+    "TimerCancelArgs",
     "TimerSetArgs",
     "ToolsRecommendArgs",
     "implement",
@@ -96,6 +97,11 @@ class MathCalcArgs(Args):
 class TimerSetArgs(Args):
     seconds: int = Field(ge=1, le=7 * 24 * 3600)
     label: str | None = None
+
+
+class TimerCancelArgs(Args):
+    id: int | None = Field(None, ge=1, description="the timer or reminder number; default: the latest pending")
+    kind: Literal["timer", "reminder"] | None = None
 
 
 class ReminderAddArgs(Args):
@@ -173,6 +179,7 @@ _CATALOGUE: tuple[tuple[str, str, type[Args], bool], ...] = (
     ("time.now", "the current time and date", NoArgs, False),
     ("math.calc", "calculate an arithmetic expression", MathCalcArgs, False),
     ("timer.set", "start a countdown timer", TimerSetArgs, False),
+    ("timer.cancel", "cancel a timer or reminder", TimerCancelArgs, False),
     ("reminder.add", "remind you of something at a time", ReminderAddArgs, False),
     ("notes.add", "take a note", TextArgs, False),
     ("notes.search", "find notes you took", QueryArgs, False),

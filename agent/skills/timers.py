@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from agent.events import SkillResult
 from agent.skills.base import Register, SkillContext
-from agent.skills.catalog import ReminderAddArgs, TimerSetArgs, implement
+from agent.skills.catalog import ReminderAddArgs, TimerCancelArgs, TimerSetArgs, implement
 
 __all__ = ["register"]
 
@@ -86,6 +86,26 @@ def _reminder(args: ReminderAddArgs, ctx: SkillContext) -> SkillResult:
                           text=args.text, due=due.isoformat(timespec="seconds"), moved_to_tomorrow=rolled)
 
 
+def _cancel(args: TimerCancelArgs, ctx: SkillContext) -> SkillResult:
+    """Cancel timer/reminder `id`, or the most recently created pending one (of `kind`, if given)."""
+    from agent.scheduling import ReminderError, cancel_reminder, list_reminders
+
+    target_id = args.id
+    if target_id is None:
+        pending = [r for r in list_reminders(ctx.paths) if args.kind is None or r.kind == args.kind]
+        if not pending:
+            what = f"{args.kind}s" if args.kind else "timers or reminders"
+            return SkillResult.error(f"There are no pending {what} to cancel.")
+        target_id = max(pending, key=lambda r: r.created).id
+    try:
+        cancelled = cancel_reminder(ctx.paths, target_id, ctx.services)
+    except ReminderError as exc:
+        return SkillResult.error(f"Sorry, {exc.reply}.")
+    what = "timer" if cancelled.kind == "timer" else f"reminder {_spoken(cancelled.text)}"
+    return SkillResult.ok(f"Cancelled the {what}.", id=cancelled.id, kind=cancelled.kind)
+
+
 def register(reg: Register) -> None:
     reg(implement("timer.set", _timer))
+    reg(implement("timer.cancel", _cancel))
     reg(implement("reminder.add", _reminder))
