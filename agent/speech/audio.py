@@ -1,0 +1,452 @@
+"""Audio in and out: 16 kHz mono capture and playback on sounddevice (PortAudio), WAV files, a buffer.
+
+Inputs deliver float32 mono blocks of `BLOCK` samples at `SAMPLE_RATE` (one Silero VAD window each).
+Outputs play an iterable of float32 chunks at the synthesizer's rate and stop at once when asked.
+Which backend runs is decided by `choose_backend`, a pure function of availability flags.
+
+Devices are chosen in config by index, by name (exact, else a unique substring), or as `pulse:NAME`: the
+PortAudio `pulse` device routed to that PulseAudio source or sink (through `PULSE_SOURCE`/`PULSE_SINK`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+import wave
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from agent.errors import AudioError
+
+__all__ = [
+    "BLOCK",
+    "SAMPLE_RATE",
+    "AudioInput",
+    "AudioOutput",
+    "BackendChoice",
+    "BufferOutput",
+    "DeviceChoice",
+    "DeviceInfo",
+    "FileInput",
+    "SoundDeviceInput",
+    "SoundDeviceOutput",
+    "chime",
+    "choose_backend",
+    "list_devices",
+    "read_audio",
+    "resample",
+    "resolve_device",
+    "write_wav",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16_000
+BLOCK = 512  # 32 ms: one Silero VAD window
+_PLAY_BLOCK_S = 0.05  # playback is written in 50 ms pieces so a stop lands within one piece
+
+Kind = Literal["input", "output"]
+OnStart = Callable[[], None]
+
+
+# -- devices -----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DeviceInfo:
+    index: int
+    name: str
+    inputs: int
+    outputs: int
+    default_rate: float
+    is_default_input: bool = False
+    is_default_output: bool = False
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    """What to open: a PortAudio `device` (None: the default) and, for `pulse:NAME`, the PulseAudio name."""
+
+    device: int | None = None
+    pulse: str | None = None
+
+
+@dataclass(frozen=True)
+class BackendChoice:
+    """`backend` is "sounddevice" or "none"; `reason` says why (shown once to the user when it is "none")."""
+
+    backend: Literal["sounddevice", "none"]
+    reason: str
+
+
+def choose_backend(kind: Kind, *, portaudio: bool, devices: int, device_error: str | None = None) -> BackendChoice:
+    """Pick the audio backend from what is available: PortAudio loaded, how many devices of `kind` exist,
+    and whether the configured device resolved (`device_error`). Pure: tested with nothing installed."""
+    what = "microphone" if kind == "input" else "speaker"
+    if not portaudio:
+        return BackendChoice("none", "PortAudio is not available (install libportaudio2)")
+    if devices <= 0:
+        hint = "plug one in or start PulseAudio" if kind == "input" else "connect one or start PulseAudio"
+        return BackendChoice("none", f"no {what} found ({hint})")
+    if device_error:
+        return BackendChoice("none", device_error)
+    return BackendChoice("sounddevice", f"{what} on PortAudio")
+
+
+def _sd() -> Any:
+    try:
+        import sounddevice as sd
+    except OSError as exc:  # the Python package is there but libportaudio is not
+        raise AudioError(f"PortAudio is not available: {exc}", device="portaudio") from exc
+    return sd
+
+
+def list_devices(*, refresh: bool = False) -> list[DeviceInfo]:
+    """Every PortAudio device. `refresh` re-scans (PortAudio caches the list from its first use)."""
+    sd = _sd()
+    if refresh:
+        sd._terminate()
+        sd._initialize()
+    default_in, default_out = (int(x) if x is not None else -1 for x in sd.default.device)
+    out = []
+    for i, d in enumerate(sd.query_devices()):
+        out.append(DeviceInfo(i, str(d["name"]), int(d["max_input_channels"]), int(d["max_output_channels"]),
+                              float(d["default_samplerate"]), i == default_in, i == default_out))
+    return out
+
+
+def _channels(d: DeviceInfo, kind: Kind) -> int:
+    return d.inputs if kind == "input" else d.outputs
+
+
+def resolve_device(spec: str | int | None, devices: list[DeviceInfo], kind: Kind) -> DeviceChoice:
+    """Turn a configured device (index, name, `pulse:NAME`, or None for the default) into a `DeviceChoice`,
+    or raise `AudioError` naming the device and the ones that exist. Pure."""
+    usable = [d for d in devices if _channels(d, kind) > 0]
+    if spec is None or (isinstance(spec, str) and not spec.strip()):
+        return DeviceChoice()
+    if isinstance(spec, int) or spec.strip().isdigit():
+        index = int(spec)
+        for d in usable:
+            if d.index == index:
+                return DeviceChoice(index)
+        raise AudioError(f"no {kind} device with index {index}; {_names(usable)}", device=str(spec))
+    text = spec.strip()
+    if text.lower().startswith("pulse:"):
+        name = text.split(":", 1)[1].strip()
+        for d in usable:
+            if d.name.lower() == "pulse":
+                return DeviceChoice(d.index, name or None)
+        raise AudioError(f"{text} needs the PortAudio 'pulse' device (is PulseAudio running?); {_names(usable)}",
+                         device=text)
+    exact = [d for d in usable if d.name.lower() == text.lower()]
+    partial = [d for d in usable if text.lower() in d.name.lower()]
+    found = exact or partial
+    if len(found) == 1 or exact:
+        return DeviceChoice(found[0].index)
+    if not found:
+        raise AudioError(f"no {kind} device named {text!r}; {_names(usable)}", device=text)
+    raise AudioError(f"{text!r} matches several {kind} devices: {', '.join(d.name for d in found)}; use an index",
+                     device=text)
+
+
+def _names(devices: list[DeviceInfo]) -> str:
+    if not devices:
+        return "there are none (see `agent devices`)"
+    return "available: " + ", ".join(f"{d.index}: {d.name}" for d in devices)
+
+
+def _route_pulse(choice: DeviceChoice, kind: Kind) -> None:
+    if choice.pulse:
+        os.environ["PULSE_SOURCE" if kind == "input" else "PULSE_SINK"] = choice.pulse
+
+
+# -- samples ---------------------------------------------------------------------------------------------------
+def resample(samples: np.ndarray, src: int, dst: int = SAMPLE_RATE) -> np.ndarray:
+    """Resample mono float32 audio (windowed-sinc low-pass when downsampling, then linear interpolation)."""
+    x = np.asarray(samples, dtype=np.float32).reshape(-1)
+    if src == dst or x.size == 0:
+        return x
+    if dst < src:
+        cutoff = 0.45 * dst / src
+        n = np.arange(-32, 33)
+        taps = np.sinc(2 * cutoff * n) * np.hamming(n.size)
+        x = np.convolve(x, (taps / taps.sum()).astype(np.float32), mode="same")
+    positions = np.arange(int(x.size * dst / src)) * (src / dst)
+    out: np.ndarray = np.interp(positions, np.arange(x.size), x).astype(np.float32)
+    return out
+
+
+def read_audio(path: str | Path) -> np.ndarray:
+    """Any audio file (WAV, FLAC, MP3, ...) as 16 kHz mono float32."""
+    from faster_whisper.audio import decode_audio
+
+    p = Path(path)
+    if not p.is_file():
+        raise AudioError("file not found", device=str(p))
+    try:
+        return np.asarray(decode_audio(str(p), sampling_rate=SAMPLE_RATE), dtype=np.float32)
+    except Exception as exc:  # PyAV raises its own error types for unreadable files
+        raise AudioError(f"cannot decode audio: {exc}", device=str(p)) from exc
+
+
+def write_wav(path: str | Path, samples: np.ndarray, rate: int) -> Path:
+    """Write mono float32 samples as a 16-bit PCM WAV file."""
+    p = Path(path)
+    pcm = (np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0) * 32767).astype("<i2")
+    with wave.open(str(p), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+    return p
+
+
+def chime(rate: int, *, rising: bool = True) -> np.ndarray:
+    """A short two-note chime (rising: listening; falling: stopped listening)."""
+    notes = (880.0, 1320.0) if rising else (1320.0, 880.0)
+    n = int(0.07 * rate)
+    t = np.arange(n) / rate
+    fade = np.minimum(1.0, np.minimum(t, t[::-1]) / 0.01)
+    tone = [0.25 * np.sin(2 * np.pi * f * t) * fade for f in notes]
+    return np.concatenate([tone[0], np.zeros(int(0.02 * rate)), tone[1]]).astype(np.float32)
+
+
+# -- interfaces -------------------------------------------------------------------------------------------------
+class AudioInput(ABC):
+    """A source of `BLOCK`-sample float32 mono blocks at 16 kHz."""
+
+    @property
+    @abstractmethod
+    def active(self) -> bool:
+        """True while started."""
+
+    @abstractmethod
+    def start(self) -> None:
+        """Open the source (idempotent)."""
+
+    @abstractmethod
+    def read(self, timeout: float = 0.5) -> np.ndarray | None:
+        """The next block, or None when none arrived within `timeout`. Raises EOFError when a file ran out."""
+
+    @abstractmethod
+    def stop(self) -> None:
+        """Close the source (idempotent); a later `start` reopens it."""
+
+
+class AudioOutput(ABC):
+    """A sink that plays chunks at one rate and can be cut short."""
+
+    @abstractmethod
+    def play(self, chunks: Iterable[np.ndarray], rate: int, stop: threading.Event,
+             on_start: OnStart | None = None) -> bool:
+        """Play `chunks` (float32 mono at `rate`) until done (True) or `stop` is set (False, cut at once).
+        `on_start` is called once, when the first samples are handed to the device."""
+
+
+def _pieces(chunks: Iterable[np.ndarray], size: int, stop: threading.Event) -> Iterable[np.ndarray]:
+    for chunk in chunks:
+        data = np.asarray(chunk, dtype=np.float32).reshape(-1)
+        for i in range(0, data.size, size):
+            if stop.is_set():
+                return
+            yield data[i:i + size]
+
+
+# -- PortAudio --------------------------------------------------------------------------------------------------
+class SoundDeviceInput(AudioInput):
+    """Microphone capture. Asks PortAudio for 16 kHz; a device that refuses is opened at its own rate and
+    resampled. Keeps at most `max_queue_s` of unread audio (oldest dropped)."""
+
+    def __init__(self, choice: DeviceChoice | None = None, *, max_queue_s: float = 20.0) -> None:
+        self.choice = choice or DeviceChoice()
+        self._queue: queue.Queue[np.ndarray] = queue.Queue(maxsize=int(max_queue_s * SAMPLE_RATE / BLOCK))
+        self._stream: Any = None
+        self._rate = SAMPLE_RATE
+        self._lock = threading.Lock()
+        self.overflows = 0
+
+    @property
+    def active(self) -> bool:
+        return self._stream is not None
+
+    def _callback(self, indata: np.ndarray, frames: int, _time: Any, status: Any) -> None:
+        if status:
+            self.overflows += 1
+        block = indata[:, 0].copy()
+        if self._rate != SAMPLE_RATE:
+            block = resample(block, self._rate, SAMPLE_RATE)
+        try:
+            self._queue.put_nowait(block)
+        except queue.Full:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                pass
+            self._queue.put_nowait(block)
+
+    def _open(self, rate: int) -> Any:
+        sd = _sd()
+        stream = sd.InputStream(samplerate=rate, channels=1, dtype="float32", blocksize=int(BLOCK * rate / SAMPLE_RATE),
+                                device=self.choice.device, callback=self._callback)
+        stream.start()
+        return stream
+
+    def start(self) -> None:
+        with self._lock:
+            if self._stream is not None:
+                return
+            _route_pulse(self.choice, "input")
+            sd = _sd()
+            try:
+                self._rate = SAMPLE_RATE
+                self._stream = self._open(SAMPLE_RATE)
+            except sd.PortAudioError:
+                info = sd.query_devices(self.choice.device, "input")
+                self._rate = int(info["default_samplerate"])
+                _LOGGER.info("microphone refuses 16 kHz; capturing at %d Hz and resampling", self._rate)
+                try:
+                    self._stream = self._open(self._rate)
+                except sd.PortAudioError as exc:
+                    raise AudioError(f"cannot open the microphone: {exc}", device=str(self.choice.device)) from exc
+
+    def read(self, timeout: float = 0.5) -> np.ndarray | None:
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def stop(self) -> None:
+        with self._lock:
+            stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.abort()
+            stream.close()
+        while not self._queue.empty():
+            self._queue.get_nowait()
+
+
+class SoundDeviceOutput(AudioOutput):
+    """Speaker playback; a stop aborts the stream, dropping what is buffered."""
+
+    def __init__(self, choice: DeviceChoice | None = None) -> None:
+        self.choice = choice or DeviceChoice()
+
+    def play(self, chunks: Iterable[np.ndarray], rate: int, stop: threading.Event,
+             on_start: OnStart | None = None) -> bool:
+        _route_pulse(self.choice, "output")
+        sd = _sd()
+        try:
+            stream = sd.OutputStream(samplerate=rate, channels=1, dtype="float32", device=self.choice.device)
+            stream.start()
+        except sd.PortAudioError as exc:
+            raise AudioError(f"cannot open the speaker: {exc}", device=str(self.choice.device)) from exc
+        started = False
+        try:
+            for piece in _pieces(chunks, int(rate * _PLAY_BLOCK_S), stop):
+                if not started and on_start is not None:
+                    on_start()
+                started = True
+                stream.write(piece.reshape(-1, 1))
+            if stop.is_set():
+                stream.abort()
+                return False
+            stream.stop()  # waits until the buffered audio has played
+            return True
+        finally:
+            stream.close()
+
+
+# -- files and buffers ------------------------------------------------------------------------------------------
+class FileInput(AudioInput):
+    """A recording as if it were a microphone: its blocks, then `tail_s` of silence, then EOFError.
+    `realtime` paces the blocks like a live device (for measurements); otherwise they come at once."""
+
+    def __init__(self, samples: np.ndarray, *, realtime: bool = False, tail_s: float = 1.0,
+                 lead_s: float = 0.0) -> None:
+        lead = np.zeros(int(lead_s * SAMPLE_RATE), dtype=np.float32)
+        tail = np.zeros(int(tail_s * SAMPLE_RATE), dtype=np.float32)
+        data = np.concatenate([lead, np.asarray(samples, dtype=np.float32).reshape(-1), tail])
+        pad = (-data.size) % BLOCK
+        self._data = np.pad(data, (0, pad))
+        self.realtime = realtime
+        self._pos = 0
+        self._t0: float | None = None
+        self._active = False
+
+    @property
+    def active(self) -> bool:
+        return self._active
+
+    @property
+    def position_s(self) -> float:
+        return self._pos / SAMPLE_RATE
+
+    def start(self) -> None:
+        self._active = True
+        if self._t0 is None:
+            self._t0 = time.monotonic()
+
+    def read(self, timeout: float = 0.5) -> np.ndarray | None:
+        if self._pos >= self._data.size:
+            raise EOFError("end of recording")
+        if self.realtime and self._t0 is not None:
+            due = self._t0 + (self._pos + BLOCK) / SAMPLE_RATE
+            wait = due - time.monotonic()
+            if wait > timeout:
+                time.sleep(timeout)
+                return None
+            if wait > 0:
+                time.sleep(wait)
+        block = self._data[self._pos:self._pos + BLOCK]
+        self._pos += BLOCK
+        return block
+
+    def stop(self) -> None:
+        self._active = False
+
+
+@dataclass
+class _Played:
+    samples: list[np.ndarray]
+    rate: int
+    completed: bool
+
+
+class BufferOutput(AudioOutput):
+    """Keeps what was played (for `agent say --out`, `ask --audio` and tests). `realtime` takes as long as the
+    audio lasts, like a speaker, so a stop can cut it."""
+
+    def __init__(self, *, realtime: bool = False) -> None:
+        self.realtime = realtime
+        self.played: list[_Played] = []
+        self.first_audio_at: float | None = None
+
+    def play(self, chunks: Iterable[np.ndarray], rate: int, stop: threading.Event,
+             on_start: OnStart | None = None) -> bool:
+        record = _Played([], rate, False)
+        self.played.append(record)
+        for piece in _pieces(chunks, int(rate * _PLAY_BLOCK_S), stop):
+            if not record.samples:
+                self.first_audio_at = time.monotonic()
+                if on_start is not None:
+                    on_start()
+            record.samples.append(piece)
+            if self.realtime and stop.wait(piece.size / rate):
+                break
+        record.completed = not stop.is_set()
+        return record.completed
+
+    def audio(self, index: int = -1) -> tuple[np.ndarray, int]:
+        """The samples and rate of one playback (default: the last)."""
+        if not self.played:
+            return np.zeros(0, dtype=np.float32), SAMPLE_RATE
+        rec = self.played[index]
+        data = np.concatenate(rec.samples) if rec.samples else np.zeros(0, dtype=np.float32)
+        return data, rec.rate

@@ -1,0 +1,543 @@
+"""The live voice loop: microphone → VAD → (wake phrase | push-to-talk | hands-free) → Whisper → pipeline → Piper.
+
+Threads: the listener reads the microphone and runs the endpointer (never blocked by models); the worker
+transcribes and runs requests through `Pipeline.handle(text, source="voice")`; the speaker plays replies;
+pynput delivers push-to-talk. Barge-in: the push-to-talk key, the wake phrase, or "stop" (heard while speaking)
+cut the reply at once; `StopSpeaking` on the bus does too. `MuteListening`/`UnmuteListening` close and reopen
+the microphone. Every request logs and publishes (`VoiceTimings`) its stage timings.
+
+The resident agent starts it with `start_voice(services)`; without a microphone that logs one message and the
+agent stays text-only.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from agent.config import Settings
+from agent.errors import AgentError, AudioError
+from agent.events import (
+    Activity,
+    Event,
+    MuteListening,
+    Reply,
+    Speak,
+    StopSpeaking,
+    Transcript,
+    UnmuteListening,
+    VoiceTimings,
+)
+from agent.pipeline import Outcome, Pipeline
+from agent.services import Services
+from agent.speech.audio import (
+    SAMPLE_RATE,
+    AudioInput,
+    AudioOutput,
+    SoundDeviceInput,
+    SoundDeviceOutput,
+    choose_backend,
+    list_devices,
+    resample,
+    resolve_device,
+)
+from agent.speech.ptt import PttEvent, PushToTalk
+from agent.speech.stt import Transcriber, WhisperTranscriber, vad_params
+from agent.speech.tts import PiperSynthesizer, Speaker
+from agent.speech.vad import Endpointer, SileroVad, Utterance, VadParams, VoiceActivity
+from agent.speech.wake import WakeDetector, WhisperWake, is_stop
+
+__all__ = ["VoiceOptions", "VoiceService", "build_voice", "open_input", "open_output", "start_voice", "stop_voice"]
+
+_LOGGER = logging.getLogger(__name__)
+
+_SHARED_KEY = "voice"
+_RING_BLOCKS = 10  # ~320 ms kept before a push-to-talk press
+_PIPELINE_LOCK = "pipeline.lock"  # the resident agent's one-request-at-a-time lock (agent.app.pipeline_lock)
+
+
+@dataclass
+class VoiceOptions:
+    wake_word: bool = True
+    wake_phrase: str = "hey computer"
+    hands_free: bool = False
+    follow_up_s: float = 6.0
+    speak_replies: bool = True
+    ptt_key: str | None = None
+    tap_s: float = 0.35
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> VoiceOptions:
+        v = settings.voice
+        return cls(v.wake_word, v.wake_phrase, v.hands_free, v.follow_up_s, v.speak_replies, v.ptt_key, v.tap_s)
+
+
+@dataclass
+class _Item:
+    utterance: Utterance
+    ptt: bool = False
+
+
+class VoiceService:
+    """One microphone, one speaker, one pipeline. `start()` returns at once; `stop()` joins the threads."""
+
+    def __init__(self, services: Services, *, source: AudioInput | None, speaker: Speaker | None,
+                 stt: Transcriber, vad: VoiceActivity, wake: WakeDetector | None = None,
+                 options: VoiceOptions | None = None, params: VadParams | None = None,
+                 pipeline: Pipeline | None = None) -> None:
+        self.services = services
+        self.source = source
+        self.speaker = speaker
+        self.stt = stt
+        self.vad = vad
+        self.wake = wake
+        self.options = options or VoiceOptions()
+        self.endpointer = Endpointer(params or VadParams())
+        self.pipeline = pipeline or Pipeline(services)
+        self.hands_free = self.options.hands_free
+        self.muted = False
+        self.follow_up_until = 0.0
+        self.requests = 0
+        self.timings: list[dict[str, float]] = []  # one per request, newest last (bounded)
+        self.ptt: PushToTalk | None = None
+        self._ptt_buffer: list[np.ndarray] | None = None
+        self._ring: deque[np.ndarray] = deque(maxlen=_RING_BLOCKS)
+        self._queue: queue.Queue[_Item | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self._poke = threading.Event()
+        self.source_ended = threading.Event()
+        self._local = threading.local()
+        self._threads: list[threading.Thread] = []
+        self._working = False
+        self._detach: list[Callable[[], None]] = []
+
+    # -- life cycle ----------------------------------------------------------------------------------------------
+    def start(self, *, ptt: bool = True) -> None:
+        bus = self.services.bus
+        self._detach = [bus.subscribe(StopSpeaking, self._on_stop), bus.subscribe(MuteListening, self._on_mute),
+                        bus.subscribe(UnmuteListening, self._on_unmute), bus.subscribe(Speak, self._on_speak),
+                        bus.subscribe(Reply, self._on_reply)]
+        for name, target in (("voice-listen", self._listen), ("voice-work", self._work)):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        if ptt and self.options.ptt_key:
+            self.ptt = PushToTalk(self.options.ptt_key, self.on_ptt, tap_s=self.options.tap_s)
+            if not self.ptt.start():
+                self.ptt = None
+        _LOGGER.info("voice on: %s", self.describe())
+
+    def describe(self) -> str:
+        if self.hands_free:
+            how = "hands-free (every utterance is a request)"
+        elif self.wake is not None and self.options.wake_word:
+            how = f"wake phrase {self.options.wake_phrase!r}"
+        else:
+            how = "push-to-talk only"
+        ptt = f", push-to-talk {self.options.ptt_key}" if self.ptt is not None else ""
+        return how + ptt + ("" if self.speaker else ", replies not spoken (no speaker)")
+
+    def stop(self) -> None:
+        self._closing.set()
+        self._poke.set()
+        self._queue.put(None)
+        if self.ptt is not None:
+            self.ptt.stop()
+        for detach in self._detach:
+            detach()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        if self.source is not None:
+            self.source.stop()
+        if self.speaker is not None:
+            self.speaker.close()
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Until the queue is empty and nothing is being said (tests, benchmarks, file input)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            busy = not self._queue.empty() or self._working
+            if not busy and not (self.speaker and self.speaker.speaking) and not self.endpointer.pending:
+                return True
+            time.sleep(0.02)
+        return False
+
+    # -- listening -----------------------------------------------------------------------------------------------
+    def _mic_wanted(self) -> bool:
+        with self._lock:
+            if self._ptt_buffer is not None:
+                return True
+            if self.muted:
+                return False
+            return self.hands_free or self.options.wake_word or time.monotonic() < self.follow_up_until
+
+    def _listen(self) -> None:
+        source = self.source
+        if source is None:
+            return
+        while not self._closing.is_set():
+            want = self._mic_wanted()
+            if want and not source.active:
+                try:
+                    source.start()
+                except AgentError as exc:
+                    _LOGGER.error("cannot listen: %s", exc)
+                    return
+                self.vad.reset()
+                self.endpointer.reset()
+            elif not want and source.active:
+                source.stop()
+            if not source.active:
+                self._poke.wait(0.5)
+                self._poke.clear()
+                continue
+            try:
+                block = source.read(0.2)
+            except EOFError:
+                self._end_of_source()
+                return
+            if block is not None:
+                self._on_block(block)
+
+    def _on_block(self, block: np.ndarray) -> None:
+        self._ring.append(block)
+        with self._lock:
+            recording = self._ptt_buffer
+            if recording is not None:
+                recording.append(block)
+                return
+        utterance = self.endpointer.feed(block, self.vad.probability(block))
+        if utterance is not None:
+            self._queue.put(_Item(utterance))
+
+    def _end_of_source(self) -> None:
+        last = self.endpointer.flush()
+        if last is not None:
+            self._queue.put(_Item(last))
+        self.source_ended.set()
+        _LOGGER.info("audio source ended")
+
+    # -- push-to-talk --------------------------------------------------------------------------------------------
+    def on_ptt(self, event: PttEvent) -> None:
+        """Push-to-talk: START stops speaking and records; SEND sends the recording; TAP toggles hands-free."""
+        if event is PttEvent.START:
+            if self.speaker is not None:
+                self.speaker.stop()
+            with self._lock:
+                self.muted = False
+                self._ptt_buffer = list(self._ring)
+            self._poke.set()
+            self._activity("listening")
+            return
+        with self._lock:
+            recorded, self._ptt_buffer = self._ptt_buffer, None
+        self.endpointer.reset()
+        if event is PttEvent.SEND and recorded:
+            now = time.monotonic()
+            self._queue.put(_Item(Utterance(np.concatenate(recorded), now, now, True, now), ptt=True))
+            return
+        if event is PttEvent.TAP:
+            self.hands_free = not self.hands_free
+            _LOGGER.info("hands-free listening %s", "on" if self.hands_free else "off")
+            if self.speaker is not None:
+                self.speaker.play_chime(rising=self.hands_free)
+            self._poke.set()
+        self._activity("listening" if self.hands_free else "idle")
+
+    # -- bus -----------------------------------------------------------------------------------------------------
+    def _on_stop(self, event: Event) -> None:
+        if self.speaker is not None and self.speaker.stop():
+            _LOGGER.info("stopped speaking (%s)", getattr(event, "source", ""))
+
+    def _on_mute(self, event: Event) -> None:
+        with self._lock:
+            self.muted = True
+            self.follow_up_until = 0.0
+        self._poke.set()
+        _LOGGER.info("microphone muted until push-to-talk or unmute")
+
+    def _on_unmute(self, event: Event) -> None:
+        with self._lock:
+            self.muted = False
+        self._poke.set()
+
+    def _on_speak(self, event: Event) -> None:
+        if isinstance(event, Speak) and self.speaker is not None and event.text.strip():
+            self.speaker.say(event.text, source=event.source or "speak")
+
+    def _on_reply(self, event: Event) -> None:
+        # Replies to other faces that asked to be spoken; voice requests speak their own reply (timed).
+        if isinstance(event, Reply) and event.speak and self.speaker is not None and event.text.strip() \
+                and not getattr(self._local, "in_request", False):
+            self.speaker.say(event.text, source="reply")
+
+    def _activity(self, state: str) -> None:
+        self.services.bus.publish(Activity(state, "voice"))
+
+    # -- requests ------------------------------------------------------------------------------------------------
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            self._working = True
+            try:
+                self._on_utterance(item)
+            except Exception:
+                _LOGGER.exception("voice request failed")
+                self._activity("idle")
+            finally:
+                self._working = False
+
+    def _on_utterance(self, item: _Item) -> None:
+        utt = item.utterance
+        if item.ptt:
+            self._request(utt)
+            return
+        started = utt.speech_start or utt.ended - utt.seconds
+        if self.speaker is not None and (self.speaker.speaking or started < self.speaker.last_spoke_at + 0.1):
+            self._barge_in(utt)  # heard while we were talking: only "stop" or the wake phrase count
+            return
+        if self.hands_free or started < self.follow_up_until:
+            self._request(utt)
+            return
+        if self.wake is None or not self.options.wake_word:
+            return
+        result = self.wake.detect(utt.audio)
+        if result.matched is None:
+            return
+        _LOGGER.info("wake phrase heard (%.2f): %r", result.matched.score, result.transcription.text)
+        if result.matched.remainder and not is_stop(result.matched.remainder):
+            self._request(utt, text=result.matched.remainder, stt_ms=result.transcription.ms)
+            return
+        self._open_follow_up()
+
+    def _open_follow_up(self) -> None:
+        with self._lock:
+            self.follow_up_until = time.monotonic() + self.options.follow_up_s
+        if self.speaker is not None:
+            self.speaker.play_chime()
+        self._activity("listening")
+
+    def _barge_in(self, utt: Utterance) -> None:
+        heard = self.stt.transcribe(utt.audio, max_s=3.0)
+        from agent.speech.wake import match_wake
+
+        wake = match_wake(heard.text, self.options.wake_phrase) if self.options.wake_word else None
+        if not (is_stop(heard.text) or wake is not None):
+            return  # most likely our own voice coming back through the microphone
+        assert self.speaker is not None
+        self.speaker.stop()
+        _LOGGER.info("barge-in: %r", heard.text)
+        if wake is not None and wake.remainder and not is_stop(wake.remainder):
+            self._request(utt, text=wake.remainder, stt_ms=heard.ms)
+        elif wake is not None:
+            self._open_follow_up()
+        else:
+            self._activity("idle")
+
+    def _request(self, utt: Utterance, *, text: str | None = None, stt_ms: float | None = None) -> None:
+        self._activity("thinking")
+        timings: dict[str, float] = {}
+        if text is None:
+            heard = self.stt.transcribe(utt.audio)
+            text, stt_ms = heard.text, heard.ms
+            self.services.bus.publish(Transcript(text, heard.confidence, heard.audio_s * 1000))
+        else:
+            self.services.bus.publish(Transcript(text, 1.0, utt.seconds * 1000))
+        timings["stt"] = stt_ms or 0.0
+        timings["eos_to_transcript"] = (time.monotonic() - utt.ended) * 1000
+        if not text:
+            _LOGGER.info("heard no words (%.1f s of audio)", utt.seconds)
+            self._activity("idle")
+            return
+        if is_stop(text):
+            if self.speaker is not None:
+                self.speaker.stop()
+            self._activity("idle")
+            return
+        if self._automation_handles(text):
+            self._done(utt, text, "automation", timings, None)
+            return
+        self._local.in_request = True
+        lock = self.services.shared.setdefault(_PIPELINE_LOCK, threading.RLock())
+        try:
+            with lock:
+                outcome = self.pipeline.handle(text, source="voice")
+        finally:
+            self._local.in_request = False
+        for stage in ("load", "route", "skill"):
+            if stage in outcome.timings_ms:
+                timings[stage] = outcome.timings_ms[stage]
+        self._speak_reply(utt, text, outcome, timings)
+
+    def _automation_handles(self, text: str) -> bool:
+        service = self.services.shared.get("automation")
+        engine = getattr(service, "engine", None)
+        if engine is None:
+            return False
+        fired: list[str] = engine.fire_voice(text)
+        if fired:
+            _LOGGER.info("voice %r handled by rule(s) %s", text, ", ".join(fired))
+        return bool(fired)
+
+    def _speak_reply(self, utt: Utterance, text: str, outcome: Outcome, timings: dict[str, float]) -> None:
+        reply = outcome.result.reply
+        if not (self.options.speak_replies and self.speaker is not None and reply.strip()):
+            self._done(utt, text, outcome.intent.skill, timings, None)
+            self._after_reply()
+            return
+        asked = time.monotonic()
+
+        def first_audio(at: float) -> None:
+            timings["tts_first_audio"] = (at - asked) * 1000
+            self._activity("speaking")
+            self._done(utt, text, outcome.intent.skill, timings, at)
+
+        self.speaker.say(reply, source="voice", on_first_audio=first_audio, on_done=lambda _s: self._after_reply())
+
+    def _after_reply(self) -> None:
+        with self._lock:
+            self.follow_up_until = time.monotonic() + self.options.follow_up_s
+        self._activity("listening" if self.hands_free else "idle")
+        self._poke.set()
+
+    def _done(self, utt: Utterance, text: str, skill: str, timings: dict[str, float],
+              first_audio: float | None) -> None:
+        if first_audio is not None:
+            timings["eos_to_first_audio"] = (first_audio - utt.ended) * 1000
+            timings["speech_end_to_first_audio"] = (first_audio - utt.speech_end) * 1000
+        rounded = {k: round(v, 1) for k, v in timings.items()}
+        self.requests += 1
+        self.timings.append(rounded)
+        del self.timings[:-200]
+        _LOGGER.info("voice request %r → %s; timings ms: %s", text, skill,
+                     " ".join(f"{k}={v:.0f}" for k, v in rounded.items()))
+        self.services.bus.publish(VoiceTimings(rounded, text, skill))
+
+
+# -- building ------------------------------------------------------------------------------------------------------
+def open_input(settings: Settings) -> AudioInput:
+    """The configured microphone, or `AudioError` with the one reason there is none."""
+    try:
+        devices = list_devices(refresh=True)
+        portaudio, error = True, None
+    except AudioError as exc:
+        devices, portaudio, error = [], False, str(exc)
+    ins = [d for d in devices if d.inputs > 0]
+    choice = None
+    if ins:
+        try:
+            choice = resolve_device(settings.voice.input_device, devices, "input")
+        except AudioError as exc:
+            error = str(exc)
+    picked = choose_backend("input", portaudio=portaudio, devices=len(ins), device_error=error)
+    if picked.backend == "none" or choice is None:
+        raise AudioError(picked.reason if portaudio else error or picked.reason, device="microphone")
+    return SoundDeviceInput(choice)
+
+
+def open_output(settings: Settings) -> AudioOutput | None:
+    """The configured speaker, or None (logged) when there is none."""
+    try:
+        devices = list_devices()
+    except AudioError as exc:
+        _LOGGER.warning("replies will not be spoken: %s", exc)
+        return None
+    outs = [d for d in devices if d.outputs > 0]
+    error = None
+    choice = None
+    try:
+        choice = resolve_device(settings.voice.output_device, devices, "output")
+    except AudioError as exc:
+        error = str(exc)
+    picked = choose_backend("output", portaudio=True, devices=len(outs), device_error=error)
+    if picked.backend == "none" or choice is None:
+        _LOGGER.warning("replies will not be spoken: %s", picked.reason)
+        return None
+    return SoundDeviceOutput(choice)
+
+
+def build_voice(services: Services, *, source: AudioInput | None = None, output: AudioOutput | None = None,
+                use_devices: bool = True) -> VoiceService:
+    """Load the models (Whisper, Piper, Silero) and wire a `VoiceService`. With `use_devices`, a missing
+    `source`/`output` is opened from config (`AudioError` when there is no microphone)."""
+    settings = services.settings
+    if source is None and use_devices:
+        source = open_input(settings)
+    if output is None and use_devices:
+        output = open_output(settings)
+    stt = WhisperTranscriber.from_settings(settings)
+    speaker = None
+    if output is not None:
+        speaker = Speaker(PiperSynthesizer.from_settings(settings), output, chime_on=settings.voice.chime)
+    options = VoiceOptions.from_settings(settings)
+    wake = WhisperWake(stt, options.wake_phrase, threshold=settings.voice.wake_threshold) if options.wake_word \
+        else None
+    return VoiceService(services, source=source, speaker=speaker, stt=stt, vad=SileroVad(), wake=wake,
+                        options=options, params=vad_params(settings))
+
+
+def warm_up(service: VoiceService) -> None:
+    """Load the router's models and run each speech model once, so the first request is as fast as the rest."""
+    started = time.perf_counter()
+    try:
+        service.services.router()
+    except AgentError as exc:
+        _LOGGER.warning("router not ready: %s", exc)
+    if service.speaker is not None:
+        synth = service.speaker.synth
+        sample = synth.synthesize("Ready.")
+        service.stt.transcribe(resample(sample, synth.sample_rate, SAMPLE_RATE))
+    else:
+        service.stt.transcribe(np.zeros(SAMPLE_RATE, dtype=np.float32))
+    _LOGGER.info("voice warm-up took %.0f ms", (time.perf_counter() - started) * 1000)
+
+
+def start_voice(services: Services) -> None:
+    """The resident agent's voice component. No microphone (or voice off): one message, text-only, no error."""
+    settings = services.settings
+    if not settings.voice.enabled:
+        _LOGGER.info("voice is off in the config (voice.enabled: false)")
+        return
+    try:
+        source = open_input(settings)
+    except AudioError as exc:
+        _LOGGER.warning("voice is off, text only: %s", exc)
+        return
+
+    def load() -> None:
+        try:
+            service = build_voice(services, source=source)
+            warm_up(service)
+        except AgentError as exc:
+            _LOGGER.warning("voice is off, text only: %s", exc)
+            return
+        if cancel.is_set():
+            return
+        services.shared[_SHARED_KEY] = service
+        service.start()
+
+    cancel = threading.Event()
+    loader = threading.Thread(target=load, name="voice-load", daemon=True)
+    services.shared[_SHARED_KEY + ".loader"] = (loader, cancel)
+    loader.start()
+
+
+def stop_voice(services: Services) -> None:
+    loading = services.shared.pop(_SHARED_KEY + ".loader", None)
+    if loading is not None:
+        loader, cancel = loading
+        cancel.set()
+        loader.join(timeout=30)
+    service = services.shared.pop(_SHARED_KEY, None)
+    if isinstance(service, VoiceService):
+        service.stop()
