@@ -153,8 +153,14 @@ class ServerLLM:
         body: dict[str, Any] = {"prompt": prompt, "max_tokens": max_tokens, "stop": stop or [],
                                 "temperature": self.settings.temperature if temperature is None else temperature}
         if schema:
-            body["response_format"] = {"type": "json_schema", "json_schema": {"name": "out", "schema": schema}}
-            body["json_schema"] = schema  # llama.cpp server's own field
+            body["json_schema"] = schema  # llama.cpp's server
+            body["format"] = schema  # Ollama
+            try:  # llama-cpp-python's server takes a GBNF grammar
+                from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+                body["grammar"] = json_schema_to_gbnf(json.dumps(schema))
+            except ImportError:
+                pass
         return str(self._post("/v1/completions", body)["choices"][0]["text"])
 
     def chat(self, messages: list[dict[str, str]], *, max_tokens: int | None = None) -> str:
