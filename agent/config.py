@@ -77,6 +77,10 @@ class EmbedderSettings(_Strict):
     tokenizer_path: Path | None = None
 
 
+RouterTier = Literal["context", "template", "semantic", "llm"]
+_ALL_TIERS: tuple[RouterTier, ...] = ("context", "template", "semantic", "llm")
+
+
 class RouterSettings(_Strict):
     """The semantic tier decides when `score + margin >= semantic_threshold` and `score >= semantic_floor`
     (score: similarity to the best skill's examples; margin: lead over the runner-up). Otherwise it is unsure
@@ -85,8 +89,8 @@ class RouterSettings(_Strict):
     semantic_threshold: float = Field(0.55, ge=0.0, le=2.0)
     semantic_floor: float = Field(0.35, ge=0.0, le=1.0)
     llm_candidates: int = Field(3, ge=1, le=10)
-    tiers: list[Literal["context", "template", "semantic", "llm"]] = Field(
-        default_factory=lambda: ["context", "template", "semantic", "llm"],
+    tiers: list[RouterTier] = Field(
+        default_factory=lambda: list(_ALL_TIERS),
         description="which router tiers run (chat is always the last resort); for measurement and debugging")
     use_llm: bool = Field(True, description="let the LLM fill arguments the rules could not extract")
     llm_rerank: bool = Field(False, description="let the LLM pick among the unsure short list (off: measured "
