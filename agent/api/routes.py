@@ -153,6 +153,8 @@ def chat(request: Request, body: ChatRequest) -> ChatResponse:
         reply = llm.chat(messages, max_tokens=max_tokens)
     except ModelError as exc:
         raise HTTPException(503, f"the language model failed: {exc}") from None
+    except ValueError as exc:  # llama.cpp: the prompt does not fit the context window
+        raise HTTPException(422, f"the conversation does not fit the model: {exc}") from None
     return ChatResponse(reply=reply, model=llm.name, ms=round((time.perf_counter() - started) * 1000, 2))
 
 

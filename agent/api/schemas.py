@@ -32,9 +32,11 @@ __all__ = [
 
 TEXT_MAX = 2000
 CHAT_TEXT_MAX = 4000
-CHAT_TURNS_MAX = 40
+CHAT_TURNS_MAX = 20
+CHAT_TOTAL_MAX = 8000  # characters in all turns together
 RULE_ID = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$"
 CONFIRMATION_ID = r"^[0-9a-f]{4,64}$"
+MODEL_NAME = r"^([a-z0-9][a-z0-9._-]*|/.*\.[gG][gG][uU][fF])$"  # an embedded model, or an absolute .gguf path
 STATES = Literal["ok", "needs_confirmation", "refused", "unsupported", "error"]
 
 
@@ -150,6 +152,8 @@ class ChatRequest(_In):
     def _ends_with_user(self) -> ChatRequest:
         if self.messages[-1].role != "user":
             raise ValueError("the last message must be the user's")
+        if sum(len(m.content) for m in self.messages) > CHAT_TOTAL_MAX:
+            raise ValueError(f"the conversation is over {CHAT_TOTAL_MAX} characters; send fewer or shorter turns")
         return self
 
 
@@ -175,9 +179,9 @@ class ModelsResponse(BaseModel):
 
 
 class ModelLoadRequest(_In):
-    model: Annotated[str, Field(min_length=1, max_length=4096, description="an embedded model's name, or the "
-                                "absolute path of a .gguf file", examples=["smollm2-135m-instruct"]),
-                     AfterValidator(_clean)]
+    model: Annotated[str, Field(min_length=1, max_length=4096, pattern=MODEL_NAME,
+                                description="an embedded model's name, or the absolute path of a .gguf file",
+                                examples=["smollm2-135m-instruct"]), AfterValidator(_clean)]
 
 
 class ModelLoadResponse(BaseModel):

@@ -47,6 +47,7 @@ class ApiServer:
     host: str
     port: int
     runtime_file: Path
+    warming: threading.Thread | None = None  # loading the router's models in the background
 
     @property
     def url(self) -> str:
@@ -60,6 +61,8 @@ class ApiServer:
             self.server.force_exit = True
             self.thread.join(timeout)
         _remove_runtime_file(self.runtime_file, self.port)
+        if self.warming is not None:  # native model code must not be running when the process exits
+            self.warming.join()
         _LOGGER.info("API stopped (%s)", self.url)
 
 
@@ -134,7 +137,8 @@ def start_server(services: Services, *, host: str | None = None, port: int | Non
     _write_runtime_file(api.runtime_file, {"url": api.url, "host": api.host, "port": api.port, "pid": os.getpid()})
     _LOGGER.info("API serving on %s", api.url)
     if warm:
-        threading.Thread(target=_warm, args=(services,), name="api-warm", daemon=True).start()
+        api.warming = threading.Thread(target=_warm, args=(services,), name="api-warm", daemon=True)
+        api.warming.start()
     return api
 
 
