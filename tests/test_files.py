@@ -123,6 +123,7 @@ def test_resolve_folder_spoken_and_typed(tmp_path: Path) -> None:
     assert resolve_folder(str(home / "Documents" / "tax"), home) == home / "Documents" / "tax"
     assert resolve_folder("Documents/tax", home) == home / "Documents" / "tax"
     assert resolve_folder("music folder", home) is None
+    assert resolve_folder("my files", home) is None  # not the whole home folder
     assert resolve_folder("/no/such/place", home) is None
     (home / ".config").mkdir()
     (home / "Dokumente").mkdir()

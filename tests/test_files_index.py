@@ -197,6 +197,9 @@ def test_skills_through_pipeline(services: Services, shared_services: Services, 
     empty = pipeline.run_skill("files.search", {"query": "heron"}).result
     assert empty.state.value == "error"
     assert "index a folder first" in empty.reply
+    nothing_yet = pipeline.run_skill("files.index", {"path": "my files"}).result
+    assert nothing_yet.state.value == "error"
+    assert nothing_yet.reply.startswith("Nothing is indexed yet.")
     missing = pipeline.run_skill("files.index", {"path": "nowhere folder"}).result
     assert (missing.state.value, missing.reply) == ("error", "I can't find a folder called 'nowhere folder'.")
     indexed = pipeline.run_skill("files.index", {"path": "documents folder"}).result
@@ -204,6 +207,9 @@ def test_skills_through_pipeline(services: Services, shared_services: Services, 
     assert indexed.reply.startswith(f"Indexed {N_FILES} files ({SKIPPED} skipped) in ")
     assert indexed.data["chunks"] > 0
     assert indexed.data["path"] == str(home / "Documents")
+    again = pipeline.run_skill("files.index", {"path": "my files"}).result  # "reindex my files": every root
+    assert again.reply.startswith(f"Indexed {N_FILES} files ({SKIPPED} skipped) in ")
+    assert again.data["roots"][0]["unchanged"] == N_FILES
     found = pipeline.run_skill("files.search", {"query": "blue heron protocol", "limit": 5}).result
     assert found.state.value == "ok"
     assert re.fullmatch(r"The best match is heron-protocol\.txt in ~/Documents( \(and [1-4] more\))?\.", found.reply)

@@ -26,6 +26,9 @@ _LOGGER = logging.getLogger(__name__)
 WATCHER_KEY = "files.watcher"  # where the resident agent keeps its running FileWatcher (services.shared)
 
 _FILLER = re.compile(r"\b(?:my|the|a|folder|directory|dir|files?|please|in|on)\b", re.IGNORECASE)
+# "reindex my files", "update the index", "all folders": every folder indexed so far
+_ALL = re.compile(r"^\s*(?:(?:all|every|my|the|of)\s+)*(?:files?|folders?|everything|all|(?:file\s+|search\s+)?index"
+                  r"(?:ed\s+(?:files|folders))?)\s*$", re.IGNORECASE)
 _ALIASES = {
     "docs": "documents", "document": "documents", "download": "downloads", "picture": "pictures",
     "photos": "pictures", "photo": "pictures", "images": "pictures", "movies": "videos", "video": "videos",
@@ -60,7 +63,9 @@ def resolve_folder(text: str, home: Path | None = None) -> Path | None:
         path = path if path.is_absolute() else home / path
         return path if path.exists() else None
     words = re.sub(r"\s+", " ", _FILLER.sub(" ", raw)).strip().lower()
-    if words in ("", "home", "home folder"):
+    if not words:
+        return None
+    if words == "home":
         return home
     name = _ALIASES.get(words, words)
     candidates = [home / raw, home / name]
@@ -120,7 +125,35 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
+def _reply(files: int, skipped: int, seconds: float) -> str:
+    return f"Indexed {_plural(files, 'file')}" + (f" ({skipped} skipped)" if skipped else "") + f" in {seconds:.1f} s."
+
+
+def _reindex_all(ctx: SkillContext) -> SkillResult:
+    """"reindex my files": bring every folder indexed so far up to date."""
+    try:
+        index = _index_for(ctx)
+        roots = index.roots()
+        if not roots:
+            return SkillResult.error("Nothing is indexed yet. Tell me which folder, like 'index my documents "
+                                     "folder'.", roots=[])
+        reports, missing = [], []
+        for root in roots:
+            try:
+                reports.append(index.index(root))
+            except IndexPathError:
+                missing.append(root)
+    except (StoreError, ModelError) as exc:
+        return SkillResult.error(f"I can't index files right now: {exc}", error=str(exc))
+    reply = _reply(sum(r.files for r in reports), sum(r.skipped for r in reports), sum(r.seconds for r in reports))
+    if missing:
+        reply += f" {_plural(len(missing), 'indexed folder')} no longer exist{'s' if len(missing) == 1 else ''}."
+    return SkillResult.ok(reply, roots=[r.to_json() for r in reports], missing=missing)
+
+
 def _index(args: FilesIndexArgs, ctx: SkillContext) -> SkillResult:
+    if _ALL.match(args.path):
+        return _reindex_all(ctx)
     folder = resolve_folder(args.path)
     if folder is None:
         return SkillResult.error(f"I can't find a folder called '{args.path}'.", path=args.path)
@@ -133,9 +166,8 @@ def _index(args: FilesIndexArgs, ctx: SkillContext) -> SkillResult:
     watcher = ctx.services.get(WATCHER_KEY)
     if isinstance(watcher, FileWatcher) and folder.is_dir():
         watcher.add_root(folder)  # the resident agent keeps it current from now on
-    skipped = f" ({report.skipped} skipped)" if report.skipped else ""
-    reply = f"Indexed {_plural(report.files, 'file')}{skipped} in {report.seconds:.1f} s."
-    return SkillResult.ok(reply, path=str(folder), **report.to_json())
+    return SkillResult.ok(_reply(report.files, report.skipped, report.seconds), path=str(folder),
+                          **report.to_json())
 
 
 def register(reg: Register) -> None:
