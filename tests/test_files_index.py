@@ -23,7 +23,7 @@ from agent.files import FileIndex, Progress, search_files
 from agent.files.chunk import chunk_text
 from agent.files.extract import extract_text
 from agent.files.manifest import Manifest
-from agent.files.watcher import start_watching
+from agent.files.watcher import WATCHER_KEY, start_resident_watcher, start_watching
 from agent.paths import Paths
 from agent.pipeline import Pipeline
 from agent.services import Services
@@ -380,3 +380,24 @@ def test_thousand_small_documents(index: FileIndex, tmp_path: Path) -> None:
     assert first(index, "note-0500.txt") == "note-0500.txt"
     again = index.index(root)
     assert (again.unchanged, again.indexed, again.chunks) == (1000, 0, 0)
+
+
+def test_resident_watcher_and_files_index_skill(services: Services, shared_services: Services,
+                                                tmp_path: Path) -> None:
+    """What the resident agent does: watch every indexed folder; a folder indexed later by the skill joins."""
+    first_dir, later_dir = tmp_path / "a", tmp_path / "b"
+    for d in (first_dir, later_dir):
+        d.mkdir()
+        (d / "note.md").write_text(f"Folder {d.name} notes about the puffin colony.", encoding="utf-8")
+    index = FileIndex(services.paths.data / "files", services.settings.files, shared_services.embedder)
+    services.shared["files.index"] = index
+    index.index(first_dir)
+    watcher = start_resident_watcher(services)
+    try:
+        assert services.shared[WATCHER_KEY] is watcher
+        assert watcher.roots == [first_dir.resolve()]
+        outcome = Pipeline(services).run_skill("files.index", {"path": str(later_dir)})
+        assert outcome.result.state.value == "ok"
+        assert watcher.roots == [first_dir.resolve(), later_dir.resolve()]
+    finally:
+        watcher.stop()

@@ -15,15 +15,13 @@ from pathlib import Path
 from agent.errors import ModelError
 from agent.events import SkillResult
 from agent.files import FileIndex, IndexPathError, StoreError, search_files, shared_index
-from agent.files.watcher import FileWatcher
+from agent.files.watcher import WATCHER_KEY, FileWatcher
 from agent.skills.base import Register, SkillContext
 from agent.skills.catalog import FilesIndexArgs, QueryArgs, implement
 
-__all__ = ["WATCHER_KEY", "display_path", "register", "resolve_folder"]
+__all__ = ["display_path", "register", "resolve_folder"]
 
 _LOGGER = logging.getLogger(__name__)
-
-WATCHER_KEY = "files.watcher"  # where the resident agent keeps its running FileWatcher (services.shared)
 
 _FILLER = re.compile(r"\b(?:my|the|a|folder|directory|dir|files?|please|in|on)\b", re.IGNORECASE)
 # "reindex my files", "update the index", "all folders": every folder indexed so far
