@@ -205,7 +205,8 @@ class _Resident:
         except Exception:
             ready_ms = float("nan")
         face = "desktop" if "desktop" in self.services.shared else "headless"
-        line = f"agent ready in {ready_ms:.0f} ms ({face}; {', '.join(started) or 'no components'})"
+        running = [name for name in started if name != "desktop" or face == "desktop"]
+        line = f"agent ready in {ready_ms:.0f} ms ({face}; {', '.join(running) or 'no components'})"
         _LOGGER.info("%s", line)
         if self.mode.terminal:
             line += ": type a request (Ctrl-D or 'quit' to leave)"

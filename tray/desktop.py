@@ -153,7 +153,7 @@ class DesktopUI:
             notifier.notify(Notification("Confirm?", event.reply, "critical", (("yes", "Yes"), ("no", "No")),
                                          source="confirmation"),
                             on_action=lambda key: self._submit_turn(
-                                lambda: self.pipeline.confirm(token, granted=key == "yes"), notify=True))
+                                lambda: self.pipeline.confirm(token, granted=key == "yes"), notify=True, record=True))
         else:
             self.prompt.ask(event.reply, token)
 
@@ -167,10 +167,10 @@ class DesktopUI:
         self._submit_turn(lambda: self.pipeline.handle(text, source="prompt"))
 
     def answer(self, token: str, granted: bool) -> None:
-        self._submit_turn(lambda: self.pipeline.confirm(token, granted=granted))
+        self._submit_turn(lambda: self.pipeline.confirm(token, granted=granted), record=True)
 
-    def _submit_turn(self, call: Callable[[], Outcome], *, notify: bool = False) -> None:
-        self._submit_work(lambda: self._turn(call, notify))
+    def _submit_turn(self, call: Callable[[], Outcome], *, notify: bool = False, record: bool = False) -> None:
+        self._submit_work(lambda: self._turn(call, notify, record))
 
     def _submit_work(self, work: Callable[[], Any]) -> None:
         try:
@@ -185,7 +185,7 @@ class DesktopUI:
         except Exception:
             _LOGGER.exception("desktop work failed")
 
-    def _turn(self, call: Callable[[], Outcome], notify: bool) -> None:
+    def _turn(self, call: Callable[[], Outcome], notify: bool, record: bool) -> None:
         try:
             with interactive_turn(self.services):
                 outcome = call()
@@ -196,6 +196,9 @@ class DesktopUI:
         result = outcome.result
         token = result.confirmation if result.state is ResultState.NEEDS_CONFIRMATION else None
         self.prompt.reply(result.reply, token)
+        if record:  # a confirmation's reply comes without an utterance: the model would not list it
+            self.model.add_recent("reply", result.reply)
+            self._refresh()
         notifier = self.services.shared.get("notifier")
         if notify and isinstance(notifier, Notifier):
             notifier.notify(Notification("Agent", result.reply, "low", source="confirmation"))

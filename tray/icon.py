@@ -3,8 +3,9 @@ xfce4-panel, the KDE/GNOME tray extensions) shows it. That backend has no native
 `on_click` and the desktop pops up its own menu (tray/prompt.py). Elsewhere pystray's native menu lists the
 same entries.
 
-The Xlib backend docks once, at start; when the tray (panel) starts later or restarts, `_DockWatcher` sees
-the new tray announce itself (the XEmbed MANAGER message on the root window) and docks the icon again.
+The Xlib backend docks once, at start; when the tray (panel) starts later or restarts, `_XWatcher` sees the new
+tray announce itself (the XEmbed MANAGER message on the root window) and docks the icon again. It also takes the
+icon's clicks, which that backend never asks X for.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from PIL import Image
 
+from tray.icons import flatten
 from tray.state import MenuEntry
 
 __all__ = ["TrayIcon", "tray_host_present"]
@@ -53,11 +55,14 @@ def tray_host_present(display: str | None = None) -> bool:
         d.close()
 
 
-class _DockWatcher:
-    """Calls `on_new_tray` each time a system tray announces itself (its own X connection, blocked in the X
-    event read: no polling)."""
+class _XWatcher:
+    """Its own X connection, blocked in the X event read (no polling), for two things pystray's Xlib backend
+    lacks: docking again each time a system tray announces itself (the XEmbed MANAGER message on the root
+    window), and clicks on the icon (pystray 0.19 never selects ButtonPress on its window, so its own click
+    handler is never called; X lets one client select them, and that is this one)."""
 
-    def __init__(self, on_new_tray: Callable[[], None]) -> None:
+    def __init__(self, icon_window: int | None, on_new_tray: Callable[[], None],
+                 on_click: Callable[[], None]) -> None:
         from Xlib import X
         from Xlib import display as xdisplay
 
@@ -65,11 +70,19 @@ class _DockWatcher:
         self._selection = self._display.intern_atom(f"_NET_SYSTEM_TRAY_S{self._display.get_default_screen()}")
         self._manager = self._display.intern_atom("MANAGER")
         self._display.screen().root.change_attributes(event_mask=X.StructureNotifyMask)
+        if icon_window:
+            window = self._display.create_resource_object("window", icon_window)
+            window.change_attributes(event_mask=X.ButtonPressMask, onerror=self._no_clicks)
         self._display.flush()
         self._on_new_tray = on_new_tray
+        self._on_click = on_click
         self._stopped = False
-        self._thread = threading.Thread(target=self._run, name="tray-dock-watch", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="tray-x-watch", daemon=True)
         self._thread.start()
+
+    @staticmethod
+    def _no_clicks(*_args: Any) -> None:
+        _LOGGER.info("the tray icon's clicks are taken by pystray itself")
 
     def _run(self) -> None:
         from Xlib import X
@@ -77,22 +90,23 @@ class _DockWatcher:
         try:
             while not self._stopped:
                 event = self._display.next_event()
-                if event.type != X.ClientMessage or event.client_type != self._manager:
-                    continue
-                _fmt, data = event.data
-                if len(data) > 1 and data[1] == self._selection:
-                    _LOGGER.info("a system tray appeared: docking the icon")
-                    self._on_new_tray()
+                if event.type == X.ButtonPress and event.detail in (1, 3):  # left or right button
+                    self._on_click()
+                elif event.type == X.ClientMessage and event.client_type == self._manager:
+                    _fmt, data = event.data
+                    if len(data) > 1 and data[1] == self._selection:
+                        _LOGGER.info("a system tray appeared: docking the icon")
+                        self._on_new_tray()
         except Exception:
             if not self._stopped:
-                _LOGGER.warning("tray dock watcher stopped", exc_info=True)
+                _LOGGER.warning("the tray's X watcher stopped", exc_info=True)
 
     def stop(self) -> None:
         self._stopped = True
         try:
             self._display.close()
         except Exception:
-            _LOGGER.debug("closing the dock watcher's display failed", exc_info=True)
+            _LOGGER.debug("closing the X watcher's display failed", exc_info=True)
 
 
 class TrayIcon:
@@ -106,11 +120,14 @@ class TrayIcon:
 
         self._entries = entries
         self._on_action = on_action
-        self._image, self._title = image, title
         self._ready = threading.Event()
-        self._watcher: _DockWatcher | None = None
+        self._watcher: _XWatcher | None = None
+        self._on_click = on_click
         icon = pystray.Icon(APP_ID, image, title)
         self.native_menu = bool(icon.HAS_MENU)
+        self._source = image
+        self._image, self._title = self._picture(image), title
+        icon.icon = self._image
         if self.native_menu:
             icon.menu = pystray.Menu(lambda: self._native_items(pystray))
         else:  # the Xlib backend: a left click activates the default item, which opens our own menu
@@ -139,7 +156,8 @@ class TrayIcon:
                 if not tray_host_present():
                     _LOGGER.warning("no system tray on this display yet: the icon appears when one starts; "
                                     "the hotkey prompt works anyway")
-                self._watcher = _DockWatcher(self._redock)
+                window = getattr(getattr(icon, "_window", None), "id", None)  # pystray's own X window
+                self._watcher = _XWatcher(window, self._redock, self._on_click)
             except Exception:
                 _LOGGER.warning("cannot watch for a system tray", exc_info=True)
 
@@ -150,10 +168,16 @@ class TrayIcon:
     def run(self) -> None:
         self._icon.run(setup=self._setup)
 
+    def _picture(self, image: Image.Image) -> Image.Image:
+        return image if self.native_menu else flatten(image)  # the Xlib backend ignores transparency
+
     def update(self, image: Image.Image, title: str) -> None:
         """New picture and tooltip (from any thread)."""
-        changed_image, changed_title = image is not self._image, title != self._title
-        self._image, self._title = image, title
+        changed_image, changed_title = image is not self._source, title != self._title
+        if changed_image:
+            self._source, self._image = image, self._picture(image)
+        self._title = title
+        image = self._image
         if not self._ready.is_set():
             self._icon.icon, self._icon.title = image, title
             return

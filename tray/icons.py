@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw
 
-__all__ = ["COLORS", "ICON_STATES", "draw_icon"]
+__all__ = ["COLORS", "ICON_STATES", "draw_icon", "flatten"]
 
 ICON_STATES = ("idle", "listening", "thinking", "speaking", "muted", "alert")
 
@@ -27,8 +27,7 @@ def draw_icon(state: str, size: int = 64) -> Image.Image:
     img = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     d = ImageDraw.Draw(img)
     pad = max(1, size // 16)
-    d.ellipse((pad, pad, size - pad - 1, size - pad - 1), fill=(*color, 255), outline=(255, 255, 255, 255),
-              width=max(1, size // 32))
+    d.ellipse((pad, pad, size - pad - 1, size - pad - 1), fill=(*color, 255))
     white = (255, 255, 255, 255)
     c, u = size / 2, size / 16
     if state == "alert":
@@ -48,3 +47,11 @@ def draw_icon(state: str, size: int = 64) -> Image.Image:
         if state == "muted":
             d.line((c - 5 * u, c - 5 * u, c + 5 * u, c + 5 * u), fill=(30, 30, 30, 255), width=max(2, int(1.5 * u)))
     return img
+
+
+def flatten(image: Image.Image, background: tuple[int, int, int] = (40, 40, 40)) -> Image.Image:
+    """The icon on an opaque background, for trays that ignore transparency (pystray's Xlib backend pastes
+    the colours without the alpha channel, which leaves fringes around the badge)."""
+    flat = Image.new("RGB", image.size, background)
+    flat.paste(image, mask=image.getchannel("A"))
+    return flat

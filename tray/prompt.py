@@ -121,8 +121,11 @@ class PromptWindow:
                           wraplength=_WIDTH - 20)
         answer.pack(fill="x", pady=(2, 0))
         buttons = tk.Frame(frame)
-        tk.Button(buttons, text="Yes", width=8, command=lambda: self._answer(True)).pack(side="left")
-        tk.Button(buttons, text="No", width=8, command=lambda: self._answer(False)).pack(side="left", padx=6)
+        tk.Button(buttons, text="Yes", underline=0, width=8, command=lambda: self._answer(True)).pack(side="left")
+        tk.Button(buttons, text="No", underline=0, width=8, command=lambda: self._answer(False)).pack(side="left",
+                                                                                                    padx=6)
+        root.bind("<Alt-y>", lambda _e: self._answer(True))  # the keyboard way to the buttons
+        root.bind("<Alt-n>", lambda _e: self._answer(False))
         entry.bind("<Return>", lambda _e: self._enter())
         entry.bind("<KP_Enter>", lambda _e: self._enter())
         root.bind("<Escape>", lambda _e: self._hide())

@@ -76,6 +76,12 @@ class TrayModel:
                 self.muted = False
             return before != (self.activity, self.muted, self.unseen_alerts, len(self.recent), self._top())
 
+    def add_recent(self, kind: str, text: str) -> None:
+        """List a reply that came without an utterance (a confirmation answered with a button)."""
+        with self._lock:
+            if self.keep_recent:
+                self.recent.append(Recent(kind, text))
+
     def _top(self) -> Recent | None:
         return self.recent[-1] if self.recent else None
 
