@@ -85,6 +85,7 @@ class PushToTalk:
         self.machine = PttStateMachine(tap_s)
         self.debounce_s = debounce_s
         self._listener: Any = None
+        self._stopped: Any = None  # the last listener, until its thread has ended
         self._tracker: HotkeyTracker | None = None
         self._pending: threading.Timer | None = None
         self._lock = threading.Lock()
@@ -106,12 +107,19 @@ class PushToTalk:
         _LOGGER.info("push-to-talk on %s (hold to talk, tap to toggle hands-free)", self.hotkey)
         return True
 
-    def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.stop()
-            self._listener = None
+    def stop(self, wait_s: float = 0.5) -> bool:
+        """Stop listening; True once the listener thread has ended. (pynput's X11 listener can only notice the
+        stop at the next key event; its thread is a daemon, so a late end never holds up the agent.)"""
         if self._pending is not None:
             self._pending.cancel()
+        listener, self._listener = self._listener, None
+        self._stopped = listener if listener is not None else self._stopped
+        if self._stopped is None:
+            return True
+        if listener is not None:
+            listener.stop()
+        self._stopped.join(timeout=wait_s)
+        return not self._stopped.is_alive()
 
     def _press(self, key: Any) -> None:
         if self._tracker is None or self._listener is None:

@@ -270,14 +270,19 @@ class VoiceService:
         self._poke.set()
 
     def _on_speak(self, event: Event) -> None:
-        if isinstance(event, Speak) and self.speaker is not None and event.text.strip():
-            self.speaker.say(event.text, source=event.source or "speak")
+        if isinstance(event, Speak) and event.text.strip():
+            self._say(event.text, event.source or "speak")
 
     def _on_reply(self, event: Event) -> None:
         # Replies to other faces that asked to be spoken; voice requests speak their own reply (timed).
-        if isinstance(event, Reply) and event.speak and self.speaker is not None and event.text.strip() \
+        if isinstance(event, Reply) and event.speak and event.text.strip() \
                 and not getattr(self._local, "in_request", False):
-            self.speaker.say(event.text, source="reply")
+            self._say(event.text, "reply")
+
+    def _say(self, text: str, source: str) -> None:
+        if self.speaker is not None:
+            self.speaker.say(text, source=source, on_first_audio=lambda _t: self._activity("speaking"),
+                             on_done=lambda _s: self._activity("listening" if self.hands_free else "idle"))
 
     def _activity(self, state: str) -> None:
         self.services.bus.publish(Activity(state, "voice"))

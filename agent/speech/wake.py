@@ -52,6 +52,7 @@ def match_wake(text: str, phrase: str, threshold: float = 0.75) -> WakeMatch | N
     tokens = text.split()
     norm = [_norm(t) for t in tokens]
     target = "".join(_norm(w) for w in phrase.split())
+    first = _norm(phrase.split()[0]) if phrase.split() else ""
     n = len(phrase.split())
     if not target or not tokens:
         return None
@@ -63,7 +64,9 @@ def match_wake(text: str, phrase: str, threshold: float = 0.75) -> WakeMatch | N
             heard = "".join(norm[start:start + length])
             if length < n and len(heard) < 0.8 * len(target):
                 continue  # fewer words only when they are the phrase run together ("heycomputer")
-            score = difflib.SequenceMatcher(None, heard, target).ratio()
+            # the whole phrase, and its first word at the start (so "computer is slow" is not "hey computer")
+            score = 0.7 * difflib.SequenceMatcher(None, heard, target).ratio() \
+                + 0.3 * difflib.SequenceMatcher(None, heard[:len(first)], first).ratio()
             if start:
                 score -= 0.05 * start  # a little less sure when words came first
             if best is None or score > best[0]:
