@@ -75,6 +75,7 @@ class LLMSettings(_Strict):
 class EmbedderSettings(_Strict):
     model_path: Path | None = Field(None, description="ONNX sentence-embedding model; default: embedded MiniLM")
     tokenizer_path: Path | None = None
+    threads: int | None = Field(None, ge=1, le=256, description="ONNX threads; default: the physical cores")
 
 
 RouterTier = Literal["context", "template", "semantic", "llm"]

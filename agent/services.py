@@ -10,6 +10,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import psutil
+
 from agent.bus import Bus
 from agent.config import Settings, load_settings
 from agent.errors import ModelError
@@ -57,7 +59,8 @@ class Services:
                     raise self._embedder_error
                 try:
                     model, tok = embedder_files(self.settings)
-                    self._embedder = Embedder(model, tok)
+                    threads = self.settings.embedder.threads or psutil.cpu_count(logical=False) or 1
+                    self._embedder = Embedder(model, tok, threads=threads)
                 except ModelError as exc:
                     self._embedder_error = exc
                     raise

@@ -133,9 +133,12 @@ def _index(t: str) -> dict[str, Any]:
     for word, path in _FOLDERS.items():
         if re.search(rf"\b{word}\b", t):
             return {"path": path}
-    m = re.search(r"\b(?:index|scan|reindex)\s+(?:my\s+|the\s+)?([\w.-]+)\s+(?:folder|directory|dir)", t)
+    m = re.search(r"\b(?:index|scan|reindex|re-index|crawl)\s+(?:my\s+|the\s+)?([\w.-]+)\s+(?:folder|directory|dir)", t)
     if m:
         return {"path": f"~/{m.group(1)}"}
+    if re.search(r"\b(?:reindex|re-index|rebuild|update|refresh)\b|\b(?:my files|everything|all (?:my )?(?:files|"
+                 r"folders))\b", t):
+        return {"path": "my files"}  # the skill re-indexes every folder it already indexes
     return {}
 
 
