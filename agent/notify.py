@@ -128,6 +128,7 @@ class DBusBackend(Backend):
             raise NotifyError(f"no session bus: {exc}") from exc
         self._router = DBusRouter(self._conn)
         self._handlers: dict[int, ActionHandler] = {}
+        self._early: dict[int, str] = {}  # actions of notifications we have no handler for (yet)
         self._lock = threading.Lock()
         try:
             self.capabilities = set(self._call("GetCapabilities", "", ())[0])
@@ -167,7 +168,11 @@ class DBusBackend(Backend):
         (nid,) = self._call("Notify", "susssasa{sv}i", (APP_NAME, 0, "", title, body, actions, hints, expire))
         if actions and on_action is not None:
             with self._lock:
-                self._handlers[int(nid)] = on_action
+                early = self._early.pop(int(nid), None)  # pressed before the reply reached us
+                if early is None:
+                    self._handlers[int(nid)] = on_action
+            if early is not None:
+                on_action(early)
 
     @property
     def has_actions(self) -> bool:
@@ -184,6 +189,10 @@ class DBusBackend(Backend):
             if member == "ActionInvoked" and len(args) == 2:
                 with self._lock:
                     handler = self._handlers.pop(int(args[0]), None)
+                    if handler is None:
+                        self._early[int(args[0])] = str(args[1])
+                        while len(self._early) > 32:
+                            self._early.pop(next(iter(self._early)))
                 if handler is not None:
                     try:
                         handler(str(args[1]))

@@ -57,12 +57,17 @@ class DesktopUI:
         self._hotkey_lock = threading.Lock()
 
     # -- start and stop ---------------------------------------------------------------------------------------
-    def start(self) -> None:
+    def attach(self) -> None:
+        """Follow the bus: icon state, recent items, confirmations raised elsewhere, rule reloads."""
         bus = self.services.bus
         for kind in (Activity, Utterance, Reply, Alert, MuteListening, UnmuteListening):
             self._detach.append(bus.subscribe(kind, self._on_event))
         self._detach.append(bus.subscribe(SkillResult, self._on_result))
         self._detach.append(bus.subscribe(Notice, self._on_notice))
+
+    def start(self) -> None:
+        """Attach to the bus, then show the tray icon and grab the hotkeys (either may fail, not both)."""
+        self.attach()
         try:
             from tray.icon import TrayIcon
 
