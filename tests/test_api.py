@@ -287,8 +287,8 @@ def test_ready_models_skills_rules_and_scan(api: Api, tmp_path: Path) -> None:
     assert any(m["name"] == "smollm2-135m-instruct" and m["available"] for m in models["models"])
     fake = tmp_path / "fake.gguf"
     fake.write_bytes(b"not a model")
-    for name, status in (("model.gguf", 422), ("/nowhere/model.gguf", 404), (str(fake), 422),
-                         ("no-such-model", 422), ("/etc/passwd", 422)):
+    for name, status in (("model.gguf", 404), ("/nowhere/model.gguf", 404), (str(fake), 422),
+                         ("no-such-model", 404), ("/etc/passwd", 422), ("../x.gguf", 422), (str(tmp_path), 422)):
         response = api.client.post("/api/models/load", json={"model": name}, headers=api.auth)
         assert response.status_code == status, (name, response.text)
     assert api.client.get("/api/models", headers=api.auth).json()["error"] is None  # refused before unloading

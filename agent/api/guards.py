@@ -89,7 +89,7 @@ class RequestGuard:
         problem = self._problem(scope)
         if problem is not None:
             status, message = problem
-            _LOGGER.warning("refused %s %s: %s", kind, scope.get("path"), message)
+            _LOGGER.info("refused %s %s: %s", kind, scope.get("path"), message)
             await self._refuse(kind, status, message, send)
             return
         if kind == "websocket":
