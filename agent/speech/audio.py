@@ -294,7 +294,7 @@ class SoundDeviceInput(AudioInput):
     def _open(self, rate: int) -> Any:
         sd = _sd()
         stream = sd.InputStream(samplerate=rate, channels=1, dtype="float32", blocksize=int(BLOCK * rate / SAMPLE_RATE),
-                                device=self.choice.device, callback=self._callback)
+                                device=self.choice.device, callback=self._callback, latency="low")
         stream.start()
         return stream
 
@@ -342,22 +342,24 @@ class SoundDeviceOutput(AudioOutput):
              on_start: OnStart | None = None) -> bool:
         _route_pulse(self.choice, "output")
         sd = _sd()
-        try:
-            stream = sd.OutputStream(samplerate=rate, channels=1, dtype="float32", device=self.choice.device)
-            stream.start()
+        try:  # opened now (while the first sentence is synthesized), started when it is ready: no underrun
+            stream = sd.OutputStream(samplerate=rate, channels=1, dtype="float32", device=self.choice.device,
+                                     latency="low")
         except sd.PortAudioError as exc:
             raise AudioError(f"cannot open the speaker: {exc}", device=str(self.choice.device)) from exc
-        started = False
         try:
             for piece in _pieces(chunks, int(rate * _PLAY_BLOCK_S), stop):
-                if not started and on_start is not None:
-                    on_start()
-                started = True
+                if not stream.active:
+                    stream.start()
+                    if on_start is not None:
+                        on_start()
                 stream.write(piece.reshape(-1, 1))
             if stop.is_set():
-                stream.abort()
+                if stream.active:
+                    stream.abort()
                 return False
-            stream.stop()  # waits until the buffered audio has played
+            if stream.active:
+                stream.stop()  # waits until the buffered audio has played
             return True
         finally:
             stream.close()

@@ -7,7 +7,9 @@ reply through a producer thread, and stops at once on barge-in.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import queue
 import re
 import threading
@@ -81,14 +83,24 @@ class Synthesizer(ABC):
 
 
 class PiperSynthesizer(Synthesizer):
-    """A Piper voice on onnxruntime (CPU); loads once, in the constructor."""
+    """A Piper voice on onnxruntime (CPU); loads once, in the constructor. Its threads sleep instead of spinning
+    when idle: on a busy 2-core machine that measured 2x faster (240 vs 490 ms for a short sentence)."""
 
-    def __init__(self, voice_path: Path) -> None:
+    def __init__(self, voice_path: Path, *, threads: int | None = None) -> None:
+        import onnxruntime
         from piper import PiperVoice
+        from piper.config import PiperConfig
 
         started = time.perf_counter()
+        opts = onnxruntime.SessionOptions()
+        opts.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
         try:
-            self._voice = PiperVoice.load(str(voice_path))
+            config = PiperConfig.from_dict(json.loads(Path(f"{voice_path}.json").read_text(encoding="utf-8")))
+            session = onnxruntime.InferenceSession(str(voice_path), sess_options=opts,
+                                                   providers=["CPUExecutionProvider"])
+            self._voice = PiperVoice(session=session, config=config)
         except Exception as exc:  # onnxruntime and json raise their own types for a broken voice
             raise ModelError(f"cannot load: {exc}", model=str(voice_path),
                              fix="check voice.piper_voice (a Piper .onnx with its .onnx.json)") from exc
@@ -242,7 +254,8 @@ class Speaker:
         job.completed = self.output.play(self._produce(job.text, job.cut), rate, job.cut, started)
 
     def _produce(self, text: str, stop: threading.Event) -> Iterator[np.ndarray]:
-        """Synthesize in a producer thread so sentence n+1 is made while sentence n plays."""
+        """Synthesize in a producer thread, started at once (while the output device opens), so sentence n+1 is
+        made while sentence n plays."""
         chunks: queue.Queue[object] = queue.Queue(maxsize=4)
 
         def put(item: object) -> None:
@@ -265,6 +278,10 @@ class Speaker:
                 put(_DONE)
 
         threading.Thread(target=work, name="synth", daemon=True).start()
+        return self._consume(chunks, stop)
+
+    @staticmethod
+    def _consume(chunks: queue.Queue[object], stop: threading.Event) -> Iterator[np.ndarray]:
         while not stop.is_set():
             try:
                 item = chunks.get(timeout=0.1)
