@@ -68,9 +68,11 @@ def start_components(services: Services) -> list[str]:
     """Start every component; return the names that started."""
     started = []
     for name, start, _stop in COMPONENTS:
+        t0 = time.perf_counter()
         try:
             _resolve(start)(services)
             started.append(name)
+            _LOGGER.info("component %s started in %.0f ms", name, (time.perf_counter() - t0) * 1000)
         except Exception as exc:
             _LOGGER.exception("component %s failed to start; continuing without it", name)
             services.bus.publish(Alert(f"{name} unavailable", f"{name} could not start: {exc}", "warning", "agent"))
