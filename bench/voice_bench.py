@@ -47,11 +47,10 @@ from agent.speech.audio import (  # noqa: E402
     FileInput,
     SoundDeviceInput,
     SoundDeviceOutput,
-    list_devices,
     resample,
-    resolve_device,
     write_wav,
 )
+from agent.speech.devices import list_devices, resolve_device  # noqa: E402
 from agent.speech.service import VoiceOptions, VoiceService  # noqa: E402
 from agent.speech.stt import WhisperTranscriber, vad_params  # noqa: E402
 from agent.speech.tts import PiperSynthesizer, Speaker  # noqa: E402

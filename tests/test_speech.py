@@ -21,16 +21,8 @@ from agent.config import load_settings
 from agent.errors import AudioError, ModelError
 from agent.events import Activity, Speak, StopSpeaking, Transcript, VoiceTimings
 from agent.models.catalog import piper_voice_path, whisper_model_path
-from agent.speech.audio import (
-    BLOCK,
-    SAMPLE_RATE,
-    BufferOutput,
-    DeviceInfo,
-    FileInput,
-    choose_backend,
-    resample,
-    resolve_device,
-)
+from agent.speech.audio import BLOCK, SAMPLE_RATE, BufferOutput, FileInput, resample
+from agent.speech.devices import DeviceInfo, choose_backend, resolve_device
 from agent.speech.ptt import HotkeyTracker, PttEvent, PttStateMachine, PushToTalk
 from agent.speech.service import VoiceOptions, VoiceService
 from agent.speech.stt import ScriptedTranscriber, WhisperTranscriber, is_degenerate

@@ -1,6 +1,7 @@
 """Speech in and out, every stage an interface with one module per backend.
 
-    audio    AudioInput / AudioOutput: sounddevice (PortAudio), files, buffers; choose_backend (pure)
+    audio    AudioInput / AudioOutput: sounddevice (PortAudio), files, buffers
+    devices  which microphone and speaker: list, resolve (index, name, pulse:NAME), choose_backend (pure)
     vad      VoiceActivity: Silero (from faster-whisper); Endpointer cuts the stream into utterances
     wake     WakeDetector: Whisper on VAD-gated utterances + fuzzy match of the wake phrase
     stt      Transcriber: faster-whisper, VAD-trimmed, never text from silence
@@ -17,18 +18,15 @@ from agent.speech.audio import (
     SAMPLE_RATE,
     AudioInput,
     AudioOutput,
-    BackendChoice,
     BufferOutput,
     FileInput,
     SoundDeviceInput,
     SoundDeviceOutput,
-    choose_backend,
-    list_devices,
     read_audio,
     resample,
-    resolve_device,
     write_wav,
 )
+from agent.speech.devices import BackendChoice, DeviceInfo, choose_backend, list_devices, resolve_device
 from agent.speech.ptt import PttEvent, PttStateMachine, PushToTalk
 from agent.speech.stt import Transcriber, Transcription, WhisperTranscriber
 from agent.speech.tts import PiperSynthesizer, Speaker, Synthesizer, speakable, split_sentences
@@ -42,6 +40,7 @@ __all__ = [
     "AudioOutput",
     "BackendChoice",
     "BufferOutput",
+    "DeviceInfo",
     "Endpointer",
     "FileInput",
     "PiperSynthesizer",

@@ -2,10 +2,8 @@
 
 Inputs deliver float32 mono blocks of `BLOCK` samples at `SAMPLE_RATE` (one Silero VAD window each).
 Outputs play an iterable of float32 chunks at the synthesizer's rate and stop at once when asked.
-Which backend runs is decided by `choose_backend`, a pure function of availability flags.
-
-Devices are chosen in config by index, by name (exact, else a unique substring), or as `pulse:NAME`: the
-PortAudio `pulse` device routed to that PulseAudio source or sink (through `PULSE_SOURCE`/`PULSE_SINK`).
+Which device and backend (`agent.speech.devices`): by index, by name (exact, else a unique substring), or as
+`pulse:NAME`: the PortAudio `pulse` device routed to that PulseAudio source or sink (`PULSE_SOURCE`/`PULSE_SINK`).
 """
 
 from __future__ import annotations
@@ -31,19 +29,15 @@ __all__ = [
     "SAMPLE_RATE",
     "AudioInput",
     "AudioOutput",
-    "BackendChoice",
     "BufferOutput",
     "DeviceChoice",
-    "DeviceInfo",
     "FileInput",
     "SoundDeviceInput",
     "SoundDeviceOutput",
     "chime",
-    "choose_backend",
-    "list_devices",
     "read_audio",
     "resample",
-    "resolve_device",
+    "sounddevice_module",
     "write_wav",
 ]
 
@@ -57,18 +51,7 @@ Kind = Literal["input", "output"]
 OnStart = Callable[[], None]
 
 
-# -- devices -----------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class DeviceInfo:
-    index: int
-    name: str
-    inputs: int
-    outputs: int
-    default_rate: float
-    is_default_input: bool = False
-    is_default_output: bool = False
-
-
+# -- devices (chosen in agent.speech.devices) ---------------------------------------------------------------
 @dataclass(frozen=True)
 class DeviceChoice:
     """What to open: a PortAudio `device` (None: the default) and, for `pulse:NAME`, the PulseAudio name."""
@@ -77,29 +60,8 @@ class DeviceChoice:
     pulse: str | None = None
 
 
-@dataclass(frozen=True)
-class BackendChoice:
-    """`backend` is "sounddevice" or "none"; `reason` says why (shown once to the user when it is "none")."""
-
-    backend: Literal["sounddevice", "none"]
-    reason: str
-
-
-def choose_backend(kind: Kind, *, portaudio: bool, devices: int, device_error: str | None = None) -> BackendChoice:
-    """Pick the audio backend from what is available: PortAudio loaded, how many devices of `kind` exist,
-    and whether the configured device resolved (`device_error`). Pure: tested with nothing installed."""
-    what = "microphone" if kind == "input" else "speaker"
-    if not portaudio:
-        return BackendChoice("none", "PortAudio is not available (install libportaudio2)")
-    if devices <= 0:
-        hint = "plug one in or start PulseAudio" if kind == "input" else "connect one or start PulseAudio"
-        return BackendChoice("none", f"no {what} found ({hint})")
-    if device_error:
-        return BackendChoice("none", device_error)
-    return BackendChoice("sounddevice", f"{what} on PortAudio")
-
-
-def _sd() -> Any:
+def sounddevice_module() -> Any:
+    """The sounddevice module, or `AudioError` when the PortAudio library is missing."""
     try:
         import sounddevice as sd
     except OSError as exc:  # the Python package is there but libportaudio is not
@@ -107,64 +69,12 @@ def _sd() -> Any:
     return sd
 
 
-def list_devices(*, refresh: bool = False) -> list[DeviceInfo]:
-    """Every PortAudio device. `refresh` re-scans (PortAudio caches the list from its first use)."""
-    sd = _sd()
-    if refresh:
-        sd._terminate()
-        sd._initialize()
-    default_in, default_out = (int(x) if x is not None else -1 for x in sd.default.device)
-    out = []
-    for i, d in enumerate(sd.query_devices()):
-        out.append(DeviceInfo(i, str(d["name"]), int(d["max_input_channels"]), int(d["max_output_channels"]),
-                              float(d["default_samplerate"]), i == default_in, i == default_out))
-    return out
-
-
-def _channels(d: DeviceInfo, kind: Kind) -> int:
-    return d.inputs if kind == "input" else d.outputs
-
-
-def resolve_device(spec: str | int | None, devices: list[DeviceInfo], kind: Kind) -> DeviceChoice:
-    """Turn a configured device (index, name, `pulse:NAME`, or None for the default) into a `DeviceChoice`,
-    or raise `AudioError` naming the device and the ones that exist. Pure."""
-    usable = [d for d in devices if _channels(d, kind) > 0]
-    if spec is None or (isinstance(spec, str) and not spec.strip()):
-        return DeviceChoice()
-    if isinstance(spec, int) or spec.strip().isdigit():
-        index = int(spec)
-        for d in usable:
-            if d.index == index:
-                return DeviceChoice(index)
-        raise AudioError(f"no {kind} device with index {index}; {_names(usable)}", device=str(spec))
-    text = spec.strip()
-    if text.lower().startswith("pulse:"):
-        name = text.split(":", 1)[1].strip()
-        for d in usable:
-            if d.name.lower() == "pulse":
-                return DeviceChoice(d.index, name or None)
-        raise AudioError(f"{text} needs the PortAudio 'pulse' device (is PulseAudio running?); {_names(usable)}",
-                         device=text)
-    exact = [d for d in usable if d.name.lower() == text.lower()]
-    partial = [d for d in usable if text.lower() in d.name.lower()]
-    found = exact or partial
-    if len(found) == 1 or exact:
-        return DeviceChoice(found[0].index)
-    if not found:
-        raise AudioError(f"no {kind} device named {text!r}; {_names(usable)}", device=text)
-    raise AudioError(f"{text!r} matches several {kind} devices: {', '.join(d.name for d in found)}; use an index",
-                     device=text)
-
-
-def _names(devices: list[DeviceInfo]) -> str:
-    if not devices:
-        return "there are none (see `agent devices`)"
-    return "available: " + ", ".join(f"{d.index}: {d.name}" for d in devices)
-
-
 def _route_pulse(choice: DeviceChoice, kind: Kind) -> None:
     if choice.pulse:
         os.environ["PULSE_SOURCE" if kind == "input" else "PULSE_SINK"] = choice.pulse
+
+
+
 
 
 # -- samples ---------------------------------------------------------------------------------------------------
@@ -292,7 +202,7 @@ class SoundDeviceInput(AudioInput):
             self._queue.put_nowait(block)
 
     def _open(self, rate: int) -> Any:
-        sd = _sd()
+        sd = sounddevice_module()
         stream = sd.InputStream(samplerate=rate, channels=1, dtype="float32", blocksize=int(BLOCK * rate / SAMPLE_RATE),
                                 device=self.choice.device, callback=self._callback, latency="low")
         stream.start()
@@ -303,7 +213,7 @@ class SoundDeviceInput(AudioInput):
             if self._stream is not None:
                 return
             _route_pulse(self.choice, "input")
-            sd = _sd()
+            sd = sounddevice_module()
             try:
                 self._rate = SAMPLE_RATE
                 self._stream = self._open(SAMPLE_RATE)
@@ -341,7 +251,7 @@ class SoundDeviceOutput(AudioOutput):
     def play(self, chunks: Iterable[np.ndarray], rate: int, stop: threading.Event,
              on_start: OnStart | None = None) -> bool:
         _route_pulse(self.choice, "output")
-        sd = _sd()
+        sd = sounddevice_module()
         try:  # opened now (while the first sentence is synthesized), started when it is ready: no underrun
             stream = sd.OutputStream(samplerate=rate, channels=1, dtype="float32", device=self.choice.device,
                                      latency="low")

@@ -62,7 +62,7 @@ def cmd_transcribe(ns: argparse.Namespace) -> int:
 
 def cmd_say(ns: argparse.Namespace) -> int:
     from agent.speech.audio import write_wav
-    from agent.speech.service import open_output
+    from agent.speech.devices import open_output
     from agent.speech.tts import PiperSynthesizer, Speaker
 
     settings = _settings()
@@ -86,7 +86,7 @@ def cmd_say(ns: argparse.Namespace) -> int:
 
 
 def cmd_devices(ns: argparse.Namespace) -> int:
-    from agent.speech.audio import list_devices, resolve_device
+    from agent.speech.devices import list_devices, resolve_device
 
     settings = _settings()
     devices = list_devices()
@@ -170,7 +170,7 @@ def ask_audio(services: Any, ns: argparse.Namespace) -> int:
     """`agent ask --audio FILE`: the whole voice pipeline on a recording (transcribe, route, run, synthesize)."""
     from agent.pipeline import Pipeline
     from agent.speech.audio import BufferOutput, read_audio, write_wav
-    from agent.speech.service import open_output
+    from agent.speech.devices import open_output
     from agent.speech.stt import WhisperTranscriber
     from agent.speech.tts import PiperSynthesizer, Speaker
 

@@ -37,24 +37,15 @@ from agent.events import (
 )
 from agent.pipeline import Outcome, Pipeline
 from agent.services import Services
-from agent.speech.audio import (
-    SAMPLE_RATE,
-    AudioInput,
-    AudioOutput,
-    SoundDeviceInput,
-    SoundDeviceOutput,
-    choose_backend,
-    list_devices,
-    resample,
-    resolve_device,
-)
+from agent.speech.audio import SAMPLE_RATE, AudioInput, AudioOutput, resample
+from agent.speech.devices import open_input, open_output
 from agent.speech.ptt import PttEvent, PushToTalk
 from agent.speech.stt import Transcriber, WhisperTranscriber, vad_params
 from agent.speech.tts import PiperSynthesizer, Speaker
 from agent.speech.vad import Endpointer, SileroVad, Utterance, VadParams, VoiceActivity
 from agent.speech.wake import WakeDetector, WhisperWake, is_stop
 
-__all__ = ["VoiceOptions", "VoiceService", "build_voice", "open_input", "open_output", "start_voice", "stop_voice"]
+__all__ = ["VoiceOptions", "VoiceService", "build_voice", "start_voice", "stop_voice", "warm_up"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -430,47 +421,6 @@ class VoiceService:
 
 
 # -- building ------------------------------------------------------------------------------------------------------
-def open_input(settings: Settings) -> AudioInput:
-    """The configured microphone, or `AudioError` with the one reason there is none."""
-    try:
-        devices = list_devices(refresh=True)
-        portaudio, error = True, None
-    except AudioError as exc:
-        devices, portaudio, error = [], False, str(exc)
-    ins = [d for d in devices if d.inputs > 0]
-    choice = None
-    if ins:
-        try:
-            choice = resolve_device(settings.voice.input_device, devices, "input")
-        except AudioError as exc:
-            error = str(exc)
-    picked = choose_backend("input", portaudio=portaudio, devices=len(ins), device_error=error)
-    if picked.backend == "none" or choice is None:
-        raise AudioError(picked.reason if portaudio else error or picked.reason, device="microphone")
-    return SoundDeviceInput(choice)
-
-
-def open_output(settings: Settings) -> AudioOutput | None:
-    """The configured speaker, or None (logged) when there is none."""
-    try:
-        devices = list_devices()
-    except AudioError as exc:
-        _LOGGER.warning("replies will not be spoken: %s", exc)
-        return None
-    outs = [d for d in devices if d.outputs > 0]
-    error = None
-    choice = None
-    try:
-        choice = resolve_device(settings.voice.output_device, devices, "output")
-    except AudioError as exc:
-        error = str(exc)
-    picked = choose_backend("output", portaudio=True, devices=len(outs), device_error=error)
-    if picked.backend == "none" or choice is None:
-        _LOGGER.warning("replies will not be spoken: %s", picked.reason)
-        return None
-    return SoundDeviceOutput(choice)
-
-
 def build_voice(services: Services, *, source: AudioInput | None = None, output: AudioOutput | None = None,
                 use_devices: bool = True) -> VoiceService:
     """Load the models (Whisper, Piper, Silero) and wire a `VoiceService`. With `use_devices`, a missing
