@@ -555,3 +555,18 @@ def test_push_to_talk_key_on_xvfb(xvfb, monkeypatch):
             keys("key", "shift")  # pynput's X11 listener notices a stop at the next key event
             assert ptt.stop(wait_s=10)
     assert events == [PttEvent.START, PttEvent.SEND, PttEvent.START, PttEvent.TAP]
+
+
+def test_voice_timings_reach_the_metrics(services):
+    from agent.api.metrics import AgentMetrics
+
+    metrics = AgentMetrics(services)
+    detach = metrics.attach(services.bus.subscribe)
+    try:
+        services.bus.publish(VoiceTimings({"stt": 150.0, "route": 1.0, "eos_to_first_audio": 420.0}, "hi", "chat"))
+    finally:
+        detach()
+    text = metrics.render().decode()
+    assert 'agent_stage_seconds_count{stage="voice_stt"} 1.0' in text
+    assert 'agent_stage_seconds_count{stage="voice_eos_to_first_audio"} 1.0' in text
+    assert 'stage="voice_route"' not in text

@@ -38,7 +38,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from agent.events import Alert, Event, Intent, SkillResult, Utterance
+from agent.events import Alert, Event, Intent, SkillResult, Utterance, VoiceTimings
 
 if TYPE_CHECKING:
     from agent.services import Services
@@ -119,7 +119,7 @@ class AgentMetrics:
     def attach(self, subscribe: Callable[[type[Event], Callable[[Event], None]], Callable[[], None]]
                ) -> Callable[[], None]:
         """Count pipeline events from the bus (`bus.subscribe`); returns the detach function."""
-        detach = [subscribe(kind, self._on_event) for kind in (Utterance, Intent, SkillResult, Alert)]
+        detach = [subscribe(kind, self._on_event) for kind in (Utterance, Intent, SkillResult, Alert, VoiceTimings)]
 
         def detach_all() -> None:
             for d in detach:
@@ -145,6 +145,10 @@ class AgentMetrics:
                 self.skill_seconds.labels(skill).observe(seconds)
         elif isinstance(event, Alert):
             self.alerts.labels(event.severity).inc()
+        elif isinstance(event, VoiceTimings):  # spoken requests: stt, tts_first_audio, eos_to_first_audio, ...
+            for stage, ms in event.timings_ms.items():
+                if stage not in ("route", "skill", "load"):  # already observed from the pipeline's events
+                    self.stage_seconds.labels("voice_" + stage).observe(ms / 1000)
 
     def observe_load(self, ms: float) -> None:
         self.stage_seconds.labels("load").observe(ms / 1000)
