@@ -194,3 +194,10 @@ def test_chat_without_llm_is_unsupported_not_fake(services: Services) -> None:
 def test_fresh_services_share_nothing(paths: object) -> None:
     a, b = build_services(), build_services()
     assert a.bus is not b.bus
+
+
+@pytest.mark.slow
+def test_chat_longer_than_the_context_is_an_honest_error(shared_services: Services) -> None:
+    outcome = Pipeline(shared_services).run_skill("chat", {"text": "why " * 5000}, source="cli")
+    assert outcome.result.state is ResultState.ERROR
+    assert "context" in outcome.result.reply

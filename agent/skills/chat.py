@@ -38,9 +38,15 @@ def _chat(args: ChatArgs, ctx: SkillContext) -> SkillResult:
     recent = recent[-2 * turns:] if turns else []
     messages = [{"role": "system", "content": SYSTEM}, *recent, {"role": "user", "content": args.text}]
     try:
-        answer = llm.chat(messages)
+        try:
+            answer = llm.chat(messages)
+        except ValueError:  # the prompt does not fit the context: retry without the history
+            answer = llm.chat([messages[0], messages[-1]])
     except ModelError as exc:
         return SkillResult.error(f"The language model failed: {exc}")
+    except ValueError:
+        return SkillResult.error("That is too long for the language model's context; try a shorter question "
+                                 "or a model with a larger llm.context_size.")
     if not answer:
         return SkillResult.error("The language model gave no answer.")
     return SkillResult.ok(answer, model=llm.name)
