@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -137,14 +139,17 @@ def cmd_listen(services_factory: ServicesFactory, ns: argparse.Namespace) -> int
 
     detach = [services.bus.subscribe(kind, show) for kind in (Transcript, Reply, VoiceTimings, Activity)]
     scheduler = _start_scheduler(services)
+    quit_now = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: quit_now.set())  # a clean stop on SIGTERM too
     service.start(ptt=not ns.no_ptt)
     _echo(f"listening: {service.describe()} (Ctrl-C to stop)")
     try:
-        while not service.source_ended.wait(0.5):
+        while not (quit_now.wait(0.5) or service.source_ended.is_set()):
             pass
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         service.stop()
         for d in detach:
             d()

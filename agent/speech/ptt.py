@@ -8,6 +8,8 @@ pairs while a key is held; a release is only believed after `debounce_s` without
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterable
@@ -92,6 +94,9 @@ class PushToTalk:
 
     def start(self) -> bool:
         """Listen for the key; False (and the reason logged once) when there is no keyboard hook (no display)."""
+        if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
+            _LOGGER.info("push-to-talk is off: no X display to hook %s on (the wake phrase still works)", self.hotkey)
+            return False
         try:
             from pynput import keyboard
 
@@ -100,8 +105,8 @@ class PushToTalk:
             self._tracker = HotkeyTracker(self._listener.canonical(k) for k in keys)
             self._listener.start()
             self._listener.wait()
-        except Exception as exc:  # pynput raises ImportError without a display, ValueError for a bad key
-            _LOGGER.warning("push-to-talk is off: %s: %s", type(exc).__name__, exc)
+        except Exception as exc:  # pynput raises ImportError without a usable display, ValueError for a bad key
+            _LOGGER.warning("push-to-talk is off: %s: %s", type(exc).__name__, str(exc).splitlines()[0])
             self._listener = None
             return False
         _LOGGER.info("push-to-talk on %s (hold to talk, tap to toggle hands-free)", self.hotkey)

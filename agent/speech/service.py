@@ -346,6 +346,8 @@ class VoiceService:
         if text is None:
             heard = self.stt.transcribe(utt.audio)
             text, stt_ms = heard.text, heard.ms
+            _LOGGER.debug("heard %r (%s decode, %.1f s of speech in %.1f s)", text, heard.path, heard.speech_s,
+                          heard.audio_s)
             self.services.bus.publish(Transcript(text, heard.confidence, heard.audio_s * 1000))
         else:
             self.services.bus.publish(Transcript(text, 1.0, utt.seconds * 1000))

@@ -119,7 +119,7 @@ class WhisperTranscriber(Transcriber):
                                     language="en" if self.multilingual else None)
         self._suppress = list(get_suppressed_tokens(self._tokenizer, [-1]) or [])
         self._lock = threading.Lock()
-        _LOGGER.info("whisper model %s loaded in %.0f ms (%s, %d threads)", model_dir.name,
+        _LOGGER.info("whisper model %s loaded in %.0f ms (%s, %d threads)", model_dir,
                      (time.perf_counter() - started) * 1000, compute_type, threads)
 
     @classmethod
