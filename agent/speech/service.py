@@ -112,6 +112,12 @@ class VoiceService:
 
     # -- life cycle ----------------------------------------------------------------------------------------------
     def start(self, *, ptt: bool = True) -> None:
+        """Start listening; when it returns, an always-on microphone is already open (nothing said is lost)."""
+        if self.source is not None and self._mic_wanted():
+            try:
+                self.source.start()
+            except AgentError as exc:
+                _LOGGER.error("cannot listen: %s", exc)
         bus = self.services.bus
         self._detach = [bus.subscribe(StopSpeaking, self._on_stop), bus.subscribe(MuteListening, self._on_mute),
                         bus.subscribe(UnmuteListening, self._on_unmute), bus.subscribe(Speak, self._on_speak),
