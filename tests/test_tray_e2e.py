@@ -3,10 +3,11 @@ notification daemon, the tint2 panel as the system tray, and the agent as a subp
 
 The test presses the global hotkey with xdotool, types a request, and reads the reply from the prompt window's
 title (the window mirrors its reply there: what screen readers and xdotool read); it answers a confirmation
-with the window's Yes key; it takes screenshots (PIL's X11 grab) of the tray icon and the prompt; a rule
-file dropped into the config folder fires and the resulting desktop notification is observed on D-Bus
-(dbus-monitor), exactly once. Then SIGTERM stops the agent cleanly. A second test runs the agent with no
-display (headless) and with a broken one: it still answers on stdin.
+with the window's Yes key; it takes screenshots (PIL's X11 grab) of the tray icon, the prompt and the menu; a
+rule file dropped into the config folder fires and the resulting desktop notification is observed on D-Bus
+(dbus-monitor), exactly once; a rule's own hotkey fires another; the tray menu's Quit stops the agent cleanly.
+Two more tests run the agent with no display (headless; SIGTERM stops it) and with a broken one: it still
+answers on stdin.
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ RULE = """\
   triggers: [{schedule: {every: 3s}}]
   actions:
     - notify: {title: "E2E ping {value}", body: "a rule fired", urgency: normal}
+- id: e2e_key
+  triggers: [{hotkey: "<ctrl>+<alt>+h"}]
+  actions:
+    - notify: {title: "E2E hotkey", body: "a rule's hotkey", urgency: low}
 """
 
 
@@ -210,6 +215,12 @@ def test_tray_hotkey_prompt_notifications_and_clean_stop(session: DesktopSession
         audit = [json.loads(line) for line in (agent_home / "data" / "audit.jsonl").read_text().splitlines()]
         assert not [r for r in audit if r["data"].get("command") == "notify_send"], "notify-send ran as well"
 
+        # the rule's own hotkey is grabbed as soon as the rule loads
+        log = agent_home / "logs" / "agent.log"
+        assert wait_for(lambda: "<ctrl>+<alt>+h" in log.read_text(), 10), "the rule's hotkey was not bound"
+        session.xdotool("key", "ctrl+alt+h")
+        assert wait_for(lambda: any(c["summary"] == "E2E hotkey" for c in notify_calls(session.monitor_log)), 15)
+
         # the icon now shows the alert
         assert wait_for(lambda: _share(_shot(session, _geometry(session, icon_wid), tmp_path / "tray-alert.png"),
                                        COLORS["alert"]) > 0.2, 10), "the icon does not show the alert"
@@ -227,10 +238,10 @@ def test_tray_hotkey_prompt_notifications_and_clean_stop(session: DesktopSession
         assert agent.proc.wait(30) == 0, "\n".join(agent.lines)
     finally:
         agent.stop()
-    log = (agent_home / "logs" / "agent.log").read_text()
-    assert "agent stopped (quit from the tray)" in log
-    assert "automation stopped" in log  # the components stopped (and saved their state)
-    assert "'what is six times seven' → math.calc" in log
+    text = (agent_home / "logs" / "agent.log").read_text()
+    assert "agent stopped (quit from the tray)" in text
+    assert "automation stopped" in text  # the components stopped (and saved their state)
+    assert "'what is six times seven' → math.calc" in text
     for name in ("tray-idle.png", "prompt.png", "prompt-confirm.png", "tray-alert.png", "menu.png"):
         assert (tmp_path / name).stat().st_size > 100
 

@@ -85,17 +85,26 @@ class DesktopUI:
         """The tray's event loop on the calling (main) thread, until `stop` is set."""
         if self.icon is None:
             return
-        icon = self.icon
+        icon, done = self.icon, threading.Event()
 
         def stopper() -> None:
             stop.wait()
-            icon.stop()
+            while not done.is_set():  # the loop may not be running yet: stop() is a no-op until it is
+                try:
+                    icon.stop()
+                except Exception:  # pystray, halfway through starting its loop
+                    _LOGGER.debug("tray stop retried", exc_info=True)
+                done.wait(0.2)
 
+        if stop.is_set():
+            return
         threading.Thread(target=stopper, name="tray-stopper", daemon=True).start()
         try:
             icon.run()
         except Exception:
             _LOGGER.exception("the tray icon stopped; the agent runs on without it")
+        finally:
+            done.set()
         if not stop.is_set():
             _LOGGER.warning("the tray icon's loop ended (display gone?); the agent runs on without it")
 
