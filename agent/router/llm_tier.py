@@ -28,7 +28,7 @@ def _args_schema(model: type[Args]) -> dict[str, Any]:
             prop = options[0] if options else {"type": "string"}
         keep = {k: v for k, v in prop.items() if k in ("type", "enum", "minimum", "maximum", "items")}
         if keep.get("type") == "string" and "enum" not in keep:
-            keep["maxLength"] = 60  # small models ramble: bound every free-text slot
+            keep["maxLength"] = 40  # small models ramble: bound every free-text slot
         if keep.get("type") == "object" or "$ref" in prop:
             continue
         props[name] = keep or {"type": "string"}
@@ -67,7 +67,7 @@ class LLMTier:
             return {}
         prompt = (f"{self.prefix}Request: {text}\nSkill: {skill.name} ({skill.description})\n"
                   f"Known arguments: {json.dumps(known)}\nExtract the arguments from the request as JSON:")
-        out = self.llm.complete(prompt, schema=schema, max_tokens=64, temperature=0.0)
+        out = self.llm.complete(prompt, schema=schema, max_tokens=128, temperature=0.0)
         try:
             value = json.loads(out)
         except json.JSONDecodeError:
