@@ -43,8 +43,11 @@ class InstanceLock:
         try:
             _lock(f)
         except OSError:
-            f.seek(0)
-            text = f.read().strip()
+            try:
+                f.seek(0)
+                text = f.read().strip()
+            except OSError:  # Windows: the owner's locked byte cannot be read
+                text = ""
             f.close()
             raise AlreadyRunningError(self.path, int(text) if text.isdigit() else None) from None
         f.seek(0)
