@@ -172,10 +172,15 @@ def _pieces(chunks: Iterable[np.ndarray], size: int, stop: threading.Event) -> I
 # -- PortAudio --------------------------------------------------------------------------------------------------
 class SoundDeviceInput(AudioInput):
     """Microphone capture. Asks PortAudio for 16 kHz; a device that refuses is opened at its own rate and
-    resampled. Keeps at most `max_queue_s` of unread audio (oldest dropped)."""
+    resampled. Keeps at most `max_queue_s` of unread audio (oldest dropped). `start()` returns once audio flows:
+    PortAudio's ALSA layer on PulseAudio can take a second or two to deliver the first block (and drops what is
+    said meanwhile), so a caller that says "listening" after `start()` says it truthfully."""
 
-    def __init__(self, choice: DeviceChoice | None = None, *, max_queue_s: float = 20.0) -> None:
+    def __init__(self, choice: DeviceChoice | None = None, *, max_queue_s: float = 20.0,
+                 ready_timeout_s: float = 5.0) -> None:
         self.choice = choice or DeviceChoice()
+        self.ready_timeout_s = ready_timeout_s
+        self._flowing = threading.Event()
         self._queue: queue.Queue[np.ndarray] = queue.Queue(maxsize=int(max_queue_s * SAMPLE_RATE / BLOCK))
         self._stream: Any = None
         self._rate = SAMPLE_RATE
@@ -189,6 +194,7 @@ class SoundDeviceInput(AudioInput):
     def _callback(self, indata: np.ndarray, frames: int, _time: Any, status: Any) -> None:
         if status:
             self.overflows += 1
+        self._flowing.set()
         block = indata[:, 0].copy()
         if self._rate != SAMPLE_RATE:
             block = resample(block, self._rate, SAMPLE_RATE)
@@ -214,6 +220,8 @@ class SoundDeviceInput(AudioInput):
                 return
             _route_pulse(self.choice, "input")
             sd = sounddevice_module()
+            started = time.monotonic()
+            self._flowing.clear()
             try:
                 self._rate = SAMPLE_RATE
                 self._stream = self._open(SAMPLE_RATE)
@@ -225,6 +233,10 @@ class SoundDeviceInput(AudioInput):
                     self._stream = self._open(self._rate)
                 except sd.PortAudioError as exc:
                     raise AudioError(f"cannot open the microphone: {exc}", device=str(self.choice.device)) from exc
+        if not self._flowing.wait(self.ready_timeout_s):
+            _LOGGER.warning("the microphone is open but no audio arrived within %.0f s", self.ready_timeout_s)
+        elif (waited := time.monotonic() - started) > 0.5:
+            _LOGGER.info("the microphone took %.1f s to deliver audio", waited)
 
     def read(self, timeout: float = 0.5) -> np.ndarray | None:
         try:

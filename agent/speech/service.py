@@ -169,12 +169,14 @@ class VoiceService:
 
     # -- listening -----------------------------------------------------------------------------------------------
     def _mic_wanted(self) -> bool:
+        """The microphone stays open unless muted: push-to-talk then has the audio from just before the press,
+        and no stream start-up (PortAudio on PulseAudio loses about a second of audio after each open)."""
         with self._lock:
-            if self._ptt_buffer is not None:
-                return True
-            if self.muted:
-                return False
-            return self.hands_free or self.options.wake_word or time.monotonic() < self.follow_up_until
+            return self._ptt_buffer is not None or not self.muted
+
+    def _vad_wanted(self) -> bool:
+        """Voice activity runs only when an utterance could be acted on (push-to-talk only: it does not run)."""
+        return self.hands_free or self.options.wake_word or time.monotonic() < self.follow_up_until
 
     def _listen(self) -> None:
         source = self.source
@@ -211,6 +213,10 @@ class VoiceService:
             if recording is not None:
                 recording.append(block)
                 return
+        if not self._vad_wanted():
+            if self.endpointer.pending:
+                self.endpointer.reset()
+            return
         utterance = self.endpointer.feed(block, self.vad.probability(block))
         if utterance is not None:
             self._queue.put(_Item(utterance))
