@@ -50,6 +50,7 @@ class Services:
     _embedder_error: ModelError | None = None
     _history: HistoryStore | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _router_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def embedder(self) -> Embedder:
         """The sentence-embedding model, loaded once; raises `ModelError` if it cannot load."""
@@ -76,6 +77,10 @@ class Services:
             return self._history
 
     def router(self) -> Router:
+        with self._router_lock:  # the first call loads models; two threads must not both build one
+            return self._build_router()
+
+    def _build_router(self) -> Router:
         if self._router is None:
             semantic = None
             try:

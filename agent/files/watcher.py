@@ -20,7 +20,7 @@ from watchdog.observers import Observer
 
 from agent.files.indexer import FileIndex, IndexReport
 
-__all__ = ["WATCHER_KEY", "FileWatcher", "start_resident_watcher", "start_watching"]
+__all__ = ["WATCHER_KEY", "FileWatcher", "start_resident_watcher", "start_watching", "stop_resident_watcher"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -142,3 +142,10 @@ def start_resident_watcher(services: Any) -> FileWatcher:
     watcher = start_watching(index)
     services.shared[WATCHER_KEY] = watcher
     return watcher
+
+
+def stop_resident_watcher(services: Any) -> None:
+    """Stop the watcher `start_resident_watcher` started, if any."""
+    watcher = services.shared.pop(WATCHER_KEY, None)
+    if isinstance(watcher, FileWatcher):
+        watcher.stop()
