@@ -324,6 +324,30 @@ def test_stop_event_and_spoken_stop_barge_in(voice_services, listen):
     assert "speaking" in [e.state for e in states]  # the tray shows it
 
 
+def test_wake_phrase_and_push_to_talk_barge_in(voice_services, listen):
+    out = BufferOutput(realtime=True)
+    stt = ScriptedTranscriber("hey computer")
+    source = FileInput(np.concatenate([_silence(2.5), _tone(0.5), _silence(1.5)]), realtime=True)
+    service = _service(voice_services, source, stt, wake=True, out=out)
+    service.start(ptt=False)
+    try:
+        voice_services.bus.publish(Speak("word " * 300, source="test"))
+        assert service.source_ended.wait(30)
+        assert service.wait_idle(30)
+        assert stt.calls  # the wake phrase was heard while speaking ...
+        assert not out.played[0].completed  # ... and cut the reply
+        assert service.follow_up_until > 0  # then it listens for the request without the phrase
+        voice_services.bus.publish(Speak("word " * 300, source="test"))
+        deadline = time.monotonic() + 10
+        while not (service.speaker and service.speaker.speaking) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        service.on_ptt(PttEvent.START)  # the push-to-talk key cuts it too
+        assert service.wait_idle(5)
+        assert not out.played[-1].completed
+    finally:
+        service.stop()
+
+
 def test_push_to_talk_events_drive_the_service(voice_services, listen):
     stt = ScriptedTranscriber("what is 2 plus 2")
     source = FileInput(_silence(30), realtime=True)
