@@ -87,7 +87,7 @@ TEMPLATES: list[tuple[str, re.Pattern[str]]] = [
     ("math.calc", _R(r"^(?:calculate|compute|evaluate)\b|\b(?:add|subtract|multiply|divide)\s+\d[\d.]*\s+"
                      r"(?:and|to|from|by|plus|times|with|into)\s+\d|\btake \d+ and subtract\b|"
                      r"\d\s*(?:[-+*/x^]|plus|minus|times|divided by|"
-                     r"multiplied by|to the power of)\s*\d|\bsquare root of\b|\bpercent of\b")),
+                     r"multiplied by|to the power of)\s*\d|\bsquare root of\b|\bpercent of\b|\d\s*% of\s*\d")),
     ("chat", _R(r"^(?:explain|define|describe|summari[sz]e|translate)\b(?!.*\b(?:my|this) (?:computer|disk|system)\b)|"
                 r"^who (?:wrote|was|is|invented|painted|discovered|won)\b|^write (?:a|me|an)\b|"
                 r"^tell me (?:a joke|a story|about)\b|^what(?:'s| is) the (?:capital|meaning|population) of\b|"

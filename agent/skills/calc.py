@@ -121,7 +121,13 @@ def _calc(args: MathCalcArgs, ctx: SkillContext) -> SkillResult:
     except CalcError as exc:
         return SkillResult.error(f"Sorry, {exc}.", expression=args.expression)
     shown = _format(value)
-    spoken = expr[1:-1] if expr.startswith("(") and expr.endswith(")") and expr.count("(") == 1 else expr
+    said = re.sub(r"[?!.]+$", "", args.expression.strip())
+    if re.match(r"(?i)^(?:add|subtract|take|multiply|divide|what do)\b", said):
+        spoken = "That"
+    elif re.search(r"[a-z%]", said, re.I):
+        spoken = said  # "12% of 300", "15 times 24": say it back the way the user said it
+    else:
+        spoken = expr
     return SkillResult.ok(f"{spoken} is {shown}.", expression=expr, value=value)
 
 
