@@ -173,7 +173,7 @@ def test_tray_hotkey_prompt_notifications_and_clean_stop(session: DesktopSession
         session.xdotool("key", "Return")
         assert wait_for(lambda: "42" in session.xdotool("getwindowname", prompt), 60), \
             session.xdotool("getwindowname", prompt)
-        assert session.xdotool("getwindowname", prompt) == "Agent — 6 * 7 is 42."
+        assert session.xdotool("getwindowname", prompt) == "Agent — 6 times 7 is 42."
         shot = _shot(session, _geometry(session, prompt), tmp_path / "prompt.png")
         assert shot.size[0] >= 300
         assert _colors(shot) > 10, "the prompt window looks blank"
@@ -259,7 +259,7 @@ def test_headless_agent_answers_on_stdin_and_stops_on_sigterm(agent_home: Path) 
         assert proc.stdin is not None
         proc.stdin.write("what is six times seven\n")
         proc.stdin.flush()
-        agent.wait_line("6 * 7 is 42.")
+        agent.wait_line("6 times 7 is 42.")
     finally:
         code = agent.stop()  # SIGTERM, stdin still open
         if proc.stdin is not None:
@@ -280,6 +280,6 @@ def test_with_a_broken_display_the_desktop_degrades_and_the_rest_runs(agent_home
     result = subprocess.run([sys.executable, "-m", "agent", "run"], input="what is six times seven\nquit\n",
                             env=env, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
-    assert "6 * 7 is 42." in result.stdout.splitlines(), result.stdout
+    assert "6 times 7 is 42." in result.stdout.splitlines(), result.stdout
     assert "[desktop unavailable] desktop could not start" in result.stdout, result.stdout
     assert "(headless;" in result.stdout

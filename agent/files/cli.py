@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -88,6 +89,13 @@ def run_index(services: Any, ns: argparse.Namespace) -> int:
 
     watcher = start_watching(index, [root], on_update=updated)
     _say(f"watching {root} for changes (Ctrl-C to stop)", sys.stderr)
+
+    def _interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # explicit handlers: a SIGINT ignored by a parent shell (background jobs) or a SIGTERM must still stop us
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         while True:
             time.sleep(1)

@@ -140,7 +140,8 @@ def cmd_listen(services_factory: ServicesFactory, ns: argparse.Namespace) -> int
     detach = [services.bus.subscribe(kind, show) for kind in (Transcript, Reply, VoiceTimings, Activity)]
     scheduler = _start_scheduler(services)
     quit_now = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: quit_now.set())  # a clean stop on SIGTERM too
+    # explicit handlers: Ctrl-C even when a parent shell started us with SIGINT ignored, and SIGTERM
+    previous = {sig: signal.signal(sig, lambda *_: quit_now.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     service.start(ptt=not ns.no_ptt)
     _echo(f"listening: {service.describe()} (Ctrl-C to stop)")
     try:
@@ -149,7 +150,8 @@ def cmd_listen(services_factory: ServicesFactory, ns: argparse.Namespace) -> int
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         service.stop()
         for d in detach:
             d()
