@@ -5,8 +5,6 @@ fuzzy matching, the platform plan."""
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +24,7 @@ from agent.skills.desktop_entries import (
     load_entries,
     match_app,
 )
+from tests.conftest import xvfb
 
 RECORDER = """#!/bin/sh
 # records how it was started: one argument per line, in rec-<label>.txt next to this script
@@ -282,19 +281,8 @@ def test_a_missing_folder_is_said_so(services: Services, desk: Desk) -> None:
 # -- the real xdg-open on a real X server ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def xserver() -> Iterator[str]:
-    """A real X server on a free display number (Xvfb picks it and writes it to our pipe)."""
-    if shutil.which("Xvfb") is None:
-        pytest.fail("Xvfb is needed (scripts/setup.sh installs it)")
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-nolisten", "tcp", "-screen", "0", "320x240x24"],
-                            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    with os.fdopen(read_fd) as f:
-        number = f.readline().strip()
-    assert number, "Xvfb did not start"
-    yield f":{number}"
-    proc.terminate()
-    proc.wait(timeout=10)
+    with xvfb("320x240x24") as display:
+        yield display
 
 
 def test_urls_and_folders_go_to_xdg_open(services: Services, desk: Desk, xserver: str,

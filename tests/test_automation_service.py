@@ -7,8 +7,7 @@ import os
 import random
 import shutil
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,15 +17,7 @@ from agent.automation.conditions import LocalSystemState
 from agent.events import Alert, Notice, Speak
 from agent.services import Services
 from tests.automation_support import Recorder, make_engine, write_rules
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
+from tests.conftest import wait_for
 
 
 class FlakyCollector(MetricCollector):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import collections
 import json
 import logging
-import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -36,7 +35,7 @@ from agent.vault import (
 )
 from agent.vault.clipboard import detect_tool, wait_for
 from agent.vault.generate import CLASSES, _index
-from tests.conftest import run_cli
+from tests.conftest import run_cli, xvfb
 
 PASSPHRASE = "correct horse battery staple (test only)"
 
@@ -44,17 +43,8 @@ PASSPHRASE = "correct horse battery staple (test only)"
 # -- fixtures ---------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def xserver() -> Iterator[str]:
-    """A real X server on a free display number (Xvfb picks it and writes it to our pipe)."""
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-nolisten", "tcp", "-screen", "0", "640x480x24"],
-                            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    with os.fdopen(read_fd) as f:
-        number = f.readline().strip()
-    assert number, "Xvfb did not start"
-    yield f":{number}"
-    proc.terminate()
-    proc.wait(timeout=10)
+    with xvfb("640x480x24") as display:
+        yield display
 
 
 @pytest.fixture

@@ -9,30 +9,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from agent.events import Alert, Event
+from agent.events import Alert
 from agent.scheduling import DB_NAME, POLL_S, AgentScheduler, ReminderStore
 from agent.services import Services
-from tests.conftest import run_cli
-from tests.test_timers import wait_for
-
-
-@pytest.fixture
-def alerts(services: Services) -> Iterator[list[Alert]]:
-    seen: list[Alert] = []
-
-    def on_alert(event: Event) -> None:
-        assert isinstance(event, Alert)
-        seen.append(event)
-
-    detach = services.bus.subscribe(Alert, on_alert)
-    yield seen
-    detach()
+from tests.conftest import run_cli, wait_for
 
 
 def _read_lines(stream: object, lines: queue.Queue[str]) -> None:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
 
-from agent.events import Alert, Event, ResultState, SkillResult
+from agent.events import Alert, ResultState, SkillResult
 from agent.scheduling import (
     DB_NAME,
     AgentScheduler,
@@ -27,29 +26,7 @@ from agent.scheduling import (
 )
 from agent.services import Services
 from agent.skills.catalog import ReminderAddArgs, TimerSetArgs
-from tests.conftest import run_cli
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
-
-
-@pytest.fixture
-def alerts(services: Services) -> Iterator[list[Alert]]:
-    seen: list[Alert] = []
-
-    def on_alert(event: Event) -> None:
-        assert isinstance(event, Alert)
-        seen.append(event)
-
-    detach = services.bus.subscribe(Alert, on_alert)
-    yield seen
-    detach()
+from tests.conftest import run_cli, wait_for
 
 
 @pytest.fixture
