@@ -446,3 +446,15 @@ def test_templates_use_rule_variables_and_any_metric(services: Services, tmp_pat
 """)
     tick(engine, clock, {"cpu.percent": 93.456, "memory.available_mb": 1234.5})
     assert rec.titles == ["Ada: CPU 93% (93.46), 1234 MB free, {unknown} n/a"]
+
+
+def test_a_paused_engine_fires_nothing_until_resumed(services: Services, tmp_path: Path):
+    engine, clock, rec = make_engine(services, tmp_path, HYSTERESIS)
+    engine.pause()
+    tick(engine, clock, {"cpu.percent": 50})
+    tick(engine, clock, {"cpu.percent": 99})
+    assert rec.titles == []
+    engine.resume()
+    tick(engine, clock, {"cpu.percent": 50})
+    tick(engine, clock, {"cpu.percent": 99})
+    assert rec.titles == ["CPU at 99%"]

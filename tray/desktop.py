@@ -276,7 +276,9 @@ class DesktopUI:
         scheduler = service.scheduler
         if pause and not self.model.paused:
             scheduler.pause()
+            service.engine.pause()  # event, hotkey and voice triggers too
         elif not pause and self.model.paused:
+            service.engine.resume()
             scheduler.resume()
         self.model.paused = pause
         _LOGGER.info("rules %s from the tray", "paused" if pause else "resumed")

@@ -88,6 +88,7 @@ class Engine:
         self.ticks = 0
         self.errors = 0
         self.on_wake: Callable[[float], None] | None = None  # set by the service: schedule `advance` at a time
+        self.paused = False  # "Pause rules": no trigger fires (ticks still sample, so resuming is seamless)
         self._rules: dict[str, CompiledRule] = {}
         self._lock = threading.RLock()
         self._local = threading.local()
@@ -140,8 +141,17 @@ class Engine:
         return result
 
     # -- ticks -------------------------------------------------------------------------------------------
+    def pause(self) -> None:
+        """Stop firing rules (every kind of trigger) until `resume()`."""
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+
     def tick(self, sample: Sample | None = None) -> None:
         """One evaluation of every tick-driven trigger against one shared sample, then pending work."""
+        if self.paused:
+            return
         with self._entered():
             now, mono = self.clock.time(), self.clock.monotonic()
             slept = self._check_sleep(now, mono)
@@ -352,6 +362,8 @@ class Engine:
 
     def _signal(self, kind: type[Any], match: Callable[[Any], TriggerInfo | None]) -> list[str]:
         fired: list[str] = []
+        if self.paused:
+            return fired
 
         def work() -> None:
             now = self.clock.time()
