@@ -8,12 +8,12 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
+
+from agent.store.sqlite import Database
 
 __all__ = ["AutomationStore"]
 
@@ -37,36 +37,22 @@ _ALERTS_KEPT = 500
 
 class AutomationStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, timeout=10, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        # rule state is rewritten every few ticks: NORMAL (a power cut may lose the last ticks, never corrupts)
+        self._db = Database.open(path, [_SCHEMA], synchronous="NORMAL", busy_timeout_ms=10_000)
 
     @classmethod
     def for_data_dir(cls, data: Path) -> AutomationStore:
         return cls(data / "automation.sqlite3")
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._db.close()
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._db.transaction()
 
-    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return list(self._db.execute(sql, args).fetchall())
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        return self._db.query(sql, args)
 
     # -- rule state ----------------------------------------------------------------------------------------
     def save_states(self, states: dict[str, tuple[str, dict[str, Any]]]) -> None:
