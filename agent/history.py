@@ -7,14 +7,10 @@ are pruned), listable (`agent history`) and clearable (`agent history clear`).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,12 +18,15 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 
 from agent.paths import Paths
+from agent.store.sqlite import Database
 
 __all__ = ["HistoryStore", "Turn"]
 
 _LOGGER = logging.getLogger(__name__)
 _KEYRING_SERVICE = "ambient-agent"
 _KEYRING_ENTRY = "history-key"
+_SCHEMA = ("CREATE TABLE IF NOT EXISTS turns (id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, "
+           "payload BLOB NOT NULL)")
 
 
 @dataclass(frozen=True)
@@ -86,37 +85,21 @@ class HistoryStore:
         self.max_turns = max_turns
         key = (_keyring_key() if use_keyring else None) or _file_key(paths.config / "history.key")
         self._fernet = Fernet(key)
-        self._lock = threading.Lock()
-        with self._db() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS turns (id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, "
-                       "payload BLOB NOT NULL)")
-
-    @contextlib.contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            with db:
-                yield db
-        finally:
-            db.close()
+        # one connection for the process (not one per turn); NORMAL: a power cut may lose the last turn only
+        self._db = Database.open(self.path, [_SCHEMA], synchronous="NORMAL", busy_timeout_ms=10_000)
 
     def append(self, text: str, skill: str, args: dict[str, Any], reply: str, state: str) -> None:
         payload = json.dumps({"text": text, "skill": skill, "args": args, "reply": reply, "state": state},
                              default=str).encode()
         token = self._fernet.encrypt(payload)
-        with self._lock, self._db() as db:
+        with self._db.transaction() as db:
             db.execute("INSERT INTO turns (ts, payload) VALUES (?, ?)", (time.time(), token))
             db.execute("DELETE FROM turns WHERE id <= (SELECT MAX(id) FROM turns) - ?", (self.max_turns,))
 
     def recent(self, n: int = 20, within_s: float | None = None) -> list[Turn]:
         """The last `n` turns, oldest first (only those newer than `within_s` seconds if given)."""
         since = time.time() - within_s if within_s is not None else 0.0
-        with self._db() as db:
-            rows = db.execute("SELECT id, ts, payload FROM turns WHERE ts >= ? ORDER BY id DESC LIMIT ?",
-                              (since, n)).fetchall()
+        rows = self._db.query("SELECT id, ts, payload FROM turns WHERE ts >= ? ORDER BY id DESC LIMIT ?", (since, n))
         out = []
         for row_id, ts, token in reversed(rows):
             try:
@@ -129,9 +112,8 @@ class HistoryStore:
         return out
 
     def clear(self) -> int:
-        with self._lock, self._db() as db:
+        with self._db.transaction() as db:
             n = db.execute("SELECT COUNT(*) FROM turns").fetchone()[0]
             db.execute("DELETE FROM turns")
-        with self._db() as db:
-            db.execute("VACUUM")
+        self._db.query("VACUUM")  # the encrypted rows leave the file too
         return int(n)
