@@ -22,7 +22,7 @@ from agent.events import SkillResult
 from agent.skills.base import Register, SkillContext
 from agent.skills.catalog import ExpenseAddArgs, PeriodArgs, implement
 from agent.skills.periods import PERIOD_WORDS, period_bounds
-from agent.store.sqlite import Database
+from agent.store.sqlite import Database, resident
 
 __all__ = ["CSV_COLUMNS", "DB_NAME", "Expense", "ExpenseStore", "ImportReport", "export_csv", "format_money",
            "import_csv", "infer_category", "register", "to_minor"]
@@ -236,12 +236,7 @@ def export_csv(store: ExpenseStore, period: str | None = None) -> str:
 
 # -- skills ----------------------------------------------------------------------------------------------
 def store_for(ctx: SkillContext) -> ExpenseStore:
-    path = ctx.paths.data / DB_NAME
-    store = ctx.services.get("finance.store")
-    if not isinstance(store, ExpenseStore) or store.path != path:
-        store = ExpenseStore(path)
-        ctx.services["finance.store"] = store
-    return store
+    return resident(ctx.services, "finance.store", ctx.paths.data / DB_NAME, ExpenseStore)
 
 
 def _add(args: ExpenseAddArgs, ctx: SkillContext) -> SkillResult:

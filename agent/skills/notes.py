@@ -24,7 +24,7 @@ from agent.events import ResultState, SkillResult
 from agent.safety.executor import ActionOutput, Executor
 from agent.skills.base import Register, SkillContext
 from agent.skills.catalog import NoteDeleteArgs, NotesListArgs, QueryArgs, TextArgs, implement
-from agent.store.sqlite import Database
+from agent.store.sqlite import Database, resident
 
 __all__ = ["DB_NAME", "Note", "NoteHit", "NoteStore", "register", "register_actions", "search", "strip_prefix"]
 
@@ -220,12 +220,7 @@ def search(store: NoteStore, query: str, limit: int, embedder: Any | None, model
 
 
 def _store(ctx: SkillContext) -> NoteStore:
-    path = ctx.paths.data / DB_NAME
-    store = ctx.services.get("notes.store")
-    if not isinstance(store, NoteStore) or store.path != path:
-        store = NoteStore(path)
-        ctx.services["notes.store"] = store
-    return store
+    return resident(ctx.services, "notes.store", ctx.paths.data / DB_NAME, NoteStore)
 
 
 def _original_case(text: str, utterance: str) -> str:

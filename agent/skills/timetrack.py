@@ -32,7 +32,7 @@ from agent.safety.executor import Executor
 from agent.skills.base import NoArgs, Register, SkillContext
 from agent.skills.catalog import PeriodArgs, ProjectArgs, implement
 from agent.skills.periods import PERIOD_WORDS, period_bounds
-from agent.store.sqlite import Database
+from agent.store.sqlite import Database, resident
 from agent.textnum import words_to_digits
 
 __all__ = ["DB_NAME", "IDLE_THRESHOLD_S", "Entry", "IdleProvider", "ProjectTime", "TimeStore", "idle_provider",
@@ -282,12 +282,7 @@ def register_actions(executor: Executor) -> None:
 
 # -- skills ----------------------------------------------------------------------------------------------
 def _store(ctx: SkillContext) -> TimeStore:
-    path = ctx.paths.data / DB_NAME
-    store = ctx.services.get("timetrack.store")
-    if not isinstance(store, TimeStore) or store.path != path:
-        store = TimeStore(path)
-        ctx.services["timetrack.store"] = store
-    return store
+    return resident(ctx.services, "timetrack.store", ctx.paths.data / DB_NAME, TimeStore)
 
 
 def _closed(entry: Entry | None, verb: str) -> str:
