@@ -137,6 +137,8 @@ def test_endpointer_forces_a_cut_at_max_length():
     ("hay computer set a timer", "set a timer"),
     ("Okay hey computer stop", "stop"),
     ("Heycomputer what's up", "what's up"),
+    ("A computer, what time is it?", "what time is it?"),  # Whisper's usual way of hearing "Hey"
+    ("Hi computer, open firefox", "open firefox"),
 ])
 def test_match_wake_finds_the_phrase_and_returns_the_rest(heard, remainder):
     match = match_wake(heard, "hey computer")

@@ -28,6 +28,9 @@ _LOGGER = logging.getLogger(__name__)
 _STOP = re.compile(r"^(?:(?:ok(?:ay)?|please|hey|no)\s+)?(?:stop(?:\s+(?:it|talking|that|now))?|be quiet|quiet|"
                    r"shut up|enough|silence|cancel|never mind)(?:\s+please)?$")
 _FILLERS = 2  # words that may come before the phrase ("okay", "uh")
+# Whisper often writes a spoken greeting as another short word ("Hey computer" -> "A computer", "Hay computer")
+_GREETINGS = {"hey", "hi", "ok", "okay", "hello"}
+_GREETING_HEARD = {"a", "ay", "eh", "hay", "he", "hey", "hi", "k", "ok", "okay", "hello", "hallo"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ def match_wake(text: str, phrase: str, threshold: float = 0.75) -> WakeMatch | N
     norm = [_norm(t) for t in tokens]
     target = "".join(_norm(w) for w in phrase.split())
     first = _norm(phrase.split()[0]) if phrase.split() else ""
+    if first in _GREETINGS:  # read a mangled greeting as the phrase's own greeting
+        norm = [first if w in _GREETING_HEARD and i < _FILLERS + 1 else w for i, w in enumerate(norm)]
     n = len(phrase.split())
     if not target or not tokens:
         return None
