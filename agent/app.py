@@ -48,7 +48,7 @@ COMPONENTS: list[tuple[str, str, str]] = [
     ("notifications", "agent.notify:start_notifications", "agent.notify:stop_notifications"),  # alerts -> desktop
     ("scheduler", "agent.scheduling:start_scheduler", "agent.scheduling:stop_scheduler"),  # timers, reminders
     ("automation", "agent.automation:start_automation", "agent.automation:stop_automation"),  # rules, scans
-    ("files", "agent.files.watcher:start_resident_watcher", "agent.files.watcher:stop_resident_watcher"),  # index
+    ("files", "agent.files.resident:start_files", "agent.files.resident:stop_files"),  # watcher, index jobs
     ("voice", "agent.speech.service:start_voice", "agent.speech.service:stop_voice"),  # microphone, speech replies
     ("api", "agent.api.server:start_api", "agent.api.server:stop_api"),  # local HTTP API, live events, metrics
     ("desktop", "tray:start_desktop", "tray:stop_desktop"),  # tray icon, hotkey prompt (only with a display)

@@ -178,6 +178,7 @@ def create_app(services: Services, *, token: str | None = None, bind_host: str |
                metrics_interval_s: float = 5.0) -> FastAPI:
     """The API app for `services`. `token`: default the stored one (created the first time). `bind_host`: the
     address it will serve on; a non-loopback one (allowed by config) is also accepted as a Host name."""
+    from agent.api.files import router as files_router
     from agent.api.manage import router as manage_router
     from agent.api.routes import public, router, ws_router
 
@@ -206,6 +207,7 @@ def create_app(services: Services, *, token: str | None = None, bind_host: str |
     app.include_router(public)
     app.include_router(router)
     app.include_router(manage_router)
+    app.include_router(files_router)
     app.include_router(ws_router)
     _add_docs(app)
     host = (bind_host or services.settings.api.host).strip("[]")

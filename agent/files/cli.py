@@ -34,8 +34,10 @@ class ProgressLine:
         self.every_s = every_s if every_s is not None else (0.2 if self.tty else 2.0)
         self._last = 0.0
         self._shown = False
+        self.last: Progress | None = None
 
     def __call__(self, p: Progress) -> None:
+        self.last = p
         now = time.monotonic()
         if now - self._last < self.every_s and p.done < p.total:
             return
@@ -54,6 +56,7 @@ class ProgressLine:
         if self._shown and self.tty:
             self.stream.write("\n")
             self.stream.flush()
+        self._shown = False
 
 
 def _summary(report: IndexReport) -> str:
@@ -74,6 +77,12 @@ def run_index(services: Any, ns: argparse.Namespace) -> int:
     progress = ProgressLine()
     try:
         report = index.index(path, progress)
+    except KeyboardInterrupt:  # between two files or inside a batch: what was committed stays
+        progress.close()
+        state = progress.last
+        done = f" after {state.done} of {state.total} files" if state is not None else ""
+        _say(f"stopped{done}; run `agent index {ns.path}` again to resume", sys.stderr)
+        return 130
     finally:
         progress.close()
     _say(json.dumps(report.to_json()) if ns.json else _summary(report))

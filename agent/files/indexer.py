@@ -24,6 +24,7 @@ from agent.errors import AgentError
 from agent.files.chunk import chunk_text
 from agent.files.extract import SkipFile, extract_text, is_supported
 from agent.files.manifest import FileEntry, Manifest
+from agent.files.secrets import holds_private_key, secret_dir, secret_file
 from agent.files.store import ChunkStore, open_store
 from agent.models.embedder import Embedder
 
@@ -92,6 +93,7 @@ class IndexReport:
     removed: int = 0
     chunks: int = 0  # chunks stored in this run
     seconds: float = 0.0
+    first_file_s: float | None = None  # when the run's first new or changed file became searchable
     skipped_files: list[dict[str, str]] = field(default_factory=list)
 
     @property
@@ -109,7 +111,9 @@ class IndexReport:
         return {"root": self.root, "files": self.files, "indexed": self.indexed, "unchanged": self.unchanged,
                 "skipped": self.skipped, "removed": self.removed, "chunks": self.chunks,
                 "seconds": round(self.seconds, 3), "files_per_s": round(self.files / secs, 2),
-                "chunks_per_s": round(self.chunks / secs, 2), "skipped_files": self.skipped_files}
+                "chunks_per_s": round(self.chunks / secs, 2),
+                "first_file_s": None if self.first_file_s is None else round(self.first_file_s, 3),
+                "skipped_files": self.skipped_files}
 
 
 @dataclass
@@ -145,6 +149,8 @@ class FileIndex:
         self._store = store
         self.manifest = Manifest(self.directory / "manifest.sqlite")
         self._lock = threading.RLock()
+        self._run_embedder: Embedder | None = None
+        self._started = 0.0
 
     @property
     def store(self) -> ChunkStore:
@@ -160,33 +166,42 @@ class FileIndex:
 
     # -- public operations ------------------------------------------------------------------------------
 
-    def index(self, path: Path | str, progress: ProgressFn | None = None) -> IndexReport:
-        """Index a folder (remembered as a root, for the watcher) or one file; raise `IndexPathError`."""
+    def index(self, path: Path | str, progress: ProgressFn | None = None,
+              embedder: Embedder | None = None) -> IndexReport:
+        """Index a folder (remembered as a root, for the watcher) or one file; raise `IndexPathError`.
+        `embedder`: use this one for the run (the background job's own, at a lower priority)."""
         root = Path(path).expanduser()
         if not root.exists():
             raise IndexPathError("no such folder or file", path=str(root))
         root = root.resolve()
         with self._lock:
-            started = time.perf_counter()
-            report = IndexReport(str(root))
-            self._recover()
-            if root.is_dir():
-                self.manifest.add_root(str(root))
-                candidates = self._walk(root, report)
-            else:
-                candidates = [root] if self._eligible(root, root.parent, report) else []
-            seen = {str(p) for p in candidates}
-            gone = [e for e in self.manifest.entries_under(str(root)) if e.path not in seen]
-            self._remove(gone, report)
-            self._sync(candidates, report, progress, started)
-            report.seconds = time.perf_counter() - started
-            _LOGGER.info("indexed %s: %s", root, {k: v for k, v in report.to_json().items() if k != "skipped_files"})
-            return report
+            self._run_embedder = embedder
+            try:
+                return self._index(root, progress)
+            finally:
+                self._run_embedder = None
+
+    def _index(self, root: Path, progress: ProgressFn | None) -> IndexReport:
+        started = self._started = time.perf_counter()
+        report = IndexReport(str(root))
+        self._recover()
+        if root.is_dir():
+            self.manifest.add_root(str(root))
+            candidates = self._walk(root, report)
+        else:
+            candidates = [root] if self._eligible(root, root.parent, report) else []
+        seen = {str(p) for p in candidates}
+        gone = [e for e in self.manifest.entries_under(str(root)) if e.path not in seen]
+        self._remove(gone, report)
+        self._sync(candidates, report, progress, started)
+        report.seconds = time.perf_counter() - started
+        _LOGGER.info("indexed %s: %s", root, {k: v for k, v in report.to_json().items() if k != "skipped_files"})
+        return report
 
     def update_paths(self, paths: Iterable[Path], root: Path) -> IndexReport:
         """Bring changed paths under `root` up to date (what the watcher calls): new, modified, deleted."""
         with self._lock:
-            started = time.perf_counter()
+            started = self._started = time.perf_counter()
             report = IndexReport(str(root))
             self._recover()
             candidates: list[Path] = []
@@ -220,7 +235,24 @@ class FileIndex:
 
     def _skip_dir(self, name: str, rel: str, full: Path) -> bool:
         return (name.startswith(".") or name in JUNK_DIRS or self._excluded(rel, name)
-                or full in self._private)
+                or full in self._private or secret_dir(name))
+
+    def allowed(self, path: str) -> bool:
+        """Whether an indexed file may still be shown: it exists, and neither the default secret list nor
+        `files.exclude` (as configured now) covers it. Search checks each result with this."""
+        file = Path(path)
+        if not file.is_file() or secret_file(file.name) or secret_dir(str(file.parent)):
+            return False
+        roots = [Path(r) for r in self.manifest.roots() if file.is_relative_to(r)]
+        root = max(roots, key=lambda r: len(r.parts)) if roots else file.parent
+        rel = file.relative_to(root)
+        if self._excluded(str(rel), file.name):
+            return False
+        return not any(self._excluded("/".join(rel.parts[:i + 1]), part) for i, part in enumerate(rel.parts[:-1]))
+
+    def skips_dir(self, path: Path, root: Path) -> bool:
+        """Whether a folder under `root` is left out (hidden, junk, secret, excluded, the agent's own data)."""
+        return self._skip_dir(path.name, str(path.relative_to(root)), path)
 
     def _eligible_dir(self, path: Path, root: Path) -> bool:
         try:
@@ -236,6 +268,9 @@ class FileIndex:
             return False
         rel = str(path.relative_to(root)) if path.is_relative_to(root) else path.name
         if self._excluded(rel, path.name):
+            return False
+        if secret_file(path.name) or secret_dir(str(path.parent)):
+            report.skip(str(path), "may hold secrets")
             return False
         if not is_supported(path):
             report.skip(str(path), f"unsupported type {path.suffix or '(none)'}")
@@ -290,6 +325,8 @@ class FileIndex:
               started: float) -> None:
         state = Progress(total=len(candidates))
         batch: list[_Pending] = []
+        if progress is not None:
+            progress(state)
 
         def tick(path: str, n: int = 1) -> None:
             state.done += n
@@ -330,6 +367,8 @@ class FileIndex:
                 report.unchanged += 1
                 return None
             text = extract_text(path)
+            if holds_private_key(text):
+                raise SkipFile("holds a private key")
         except SkipFile as skip:
             report.skip(key, skip.reason)
         except OSError as exc:
@@ -369,13 +408,16 @@ class FileIndex:
             vectors = self._embed(inputs)
             self.store.upsert(ids, vectors, texts, metas)
         self.manifest.commit_files([b.entry for b in batch], rows, done_pending=[b.path for b in batch])
+        if report.first_file_s is None:
+            report.first_file_s = time.perf_counter() - self._started
         report.indexed += len(batch)
         report.chunks += len(ids)
 
     def _embed(self, texts: list[str]) -> Any:
         """Embed in length order (less padding per batch), returned in the original order."""
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        vectors = self.embedder().embed([texts[i] for i in order], batch_size=_EMBED_BATCH)
+        embedder = self._run_embedder or self.embedder()
+        vectors = embedder.embed([texts[i] for i in order], batch_size=_EMBED_BATCH)
         out = vectors.copy()
         out[order] = vectors
         return out

@@ -4,6 +4,7 @@
              are stored in Chroma (so an interrupted run re-does that file and no more)
     pending  paths whose Chroma chunks may be half-written: cleaned before the next run
     roots    the folders the user indexed (the watcher keeps these current)
+    jobs     background index jobs asked for and not finished (the resident agent resumes them on start)
     chunks   one row per chunk (its Chroma id, path, number); its rowid is the chunk's row in `fts`
     fts      FTS5 over the same chunks (file name and text), ranked with BM25
 """
@@ -29,6 +30,7 @@ CREATE INDEX IF NOT EXISTS files_name ON files(name);
 CREATE INDEX IF NOT EXISTS files_stem ON files(stem);
 CREATE TABLE IF NOT EXISTS pending (path TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS roots (path TEXT PRIMARY KEY, added_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (root TEXT PRIMARY KEY, asked_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY, cid TEXT NOT NULL, path TEXT NOT NULL, chunk INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path, chunk);
@@ -182,6 +184,19 @@ class Manifest:
 
     def roots(self) -> list[str]:
         return [r[0] for r in self._db().execute("SELECT path FROM roots ORDER BY path").fetchall()]
+
+    # -- background jobs --------------------------------------------------------------------------------
+
+    def start_job(self, root: str) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO jobs(root, asked_at) VALUES (?, ?)", (root, time.time()))
+
+    def finish_job(self, root: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM jobs WHERE root = ?", (root,))
+
+    def unfinished_jobs(self) -> list[str]:
+        return [r[0] for r in self._db().execute("SELECT root FROM jobs ORDER BY asked_at").fetchall()]
 
     # -- keyword search ---------------------------------------------------------------------------------
 

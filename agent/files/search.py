@@ -11,7 +11,6 @@ interpreted.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -125,7 +124,7 @@ def search(index: FileIndex, query: str, limit: int = 5) -> SearchResponse:
     for path in ranked:
         if len(response.results) >= limit:
             break
-        if not os.path.exists(path):  # deleted since it was indexed (and no watcher saw it)
+        if not index.allowed(path):  # deleted or excluded since it was indexed (and no watcher saw it)
             continue
         chunk = phrase_chunk.get(path, best[path][1] if path in best else 0)
         text = texts.get((path, chunk)) or index.manifest.chunk_text(path, chunk)

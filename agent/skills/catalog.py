@@ -38,6 +38,7 @@ __all__ = [
     "TimerCancelArgs",
     "TimerSetArgs",
     "ToolsRecommendArgs",
+    "catalogue_entry",
     "implement",
     "register_catalogue",
 ]
@@ -176,6 +177,7 @@ _CATALOGUE: tuple[tuple[str, str, type[Args], bool], ...] = (
     ("apps.open", "open an application, file or web address", AppsOpenArgs, True),
     ("files.search", "search the contents of indexed files", QueryArgs, False),
     ("files.index", "index a folder so its files can be searched", FilesIndexArgs, False),
+    ("files.status", "how far the background indexing of a folder is", NoArgs, False),
     ("time.now", "the current time and date", NoArgs, False),
     ("math.calc", "calculate an arithmetic expression", MathCalcArgs, False),
     ("timer.set", "start a countdown timer", TimerSetArgs, False),
@@ -212,6 +214,14 @@ def register_catalogue(register: Register) -> None:
 
     for name, description, args, changes in _CATALOGUE:
         register(Skill(name, description, tuple(EXAMPLES.get(name, ())), args, changes, None))
+
+
+def catalogue_entry(name: str) -> tuple[str, type[Args], bool]:
+    """A catalogue name's description, argument model and whether it changes the system."""
+    for n, description, args, changes in _CATALOGUE:
+        if n == name:
+            return description, args, changes
+    raise KeyError(f"{name} is not in the catalogue")
 
 
 def implement(name: str, run: SkillHandler) -> Skill:

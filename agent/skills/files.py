@@ -1,4 +1,8 @@
-"""`files.index` and `files.search`: index a folder, then search its contents (hybrid semantic + keyword).
+"""`files.index`, `files.search` and `files.status`: index a folder, search its contents (hybrid semantic +
+keyword), and say how far the indexing is.
+
+In the resident agent `files.index` queues a background job and answers at once with the folder and a file-count
+estimate (`agent.files.job`); elsewhere (`agent ask`) it indexes before it answers.
 
 Indexing reads the user's files and writes only the agent's own data (`<data>/files`); it changes nothing
 else on the system. File contents are data: a file that says "ignore previous instructions" is returned as
@@ -15,9 +19,10 @@ from pathlib import Path
 from agent.errors import ModelError
 from agent.events import SkillResult
 from agent.files import FileIndex, IndexPathError, StoreError, search_files, shared_index
+from agent.files.job import JOBS_KEY, IndexJobs, JobStatus, describe
 from agent.files.watcher import WATCHER_KEY, FileWatcher
-from agent.skills.base import Register, SkillContext
-from agent.skills.catalog import FilesIndexArgs, QueryArgs, implement
+from agent.skills.base import NoArgs, Register, Skill, SkillContext
+from agent.skills.catalog import FilesIndexArgs, QueryArgs, catalogue_entry, implement
 
 __all__ = ["display_path", "register", "resolve_folder"]
 
@@ -127,6 +132,33 @@ def _reply(files: int, skipped: int, seconds: float) -> str:
     return f"Indexed {_plural(files, 'file')}" + (f" ({skipped} skipped)" if skipped else "") + f" in {seconds:.1f} s."
 
 
+def _jobs(ctx: SkillContext) -> IndexJobs | None:
+    jobs = ctx.services.get(JOBS_KEY)
+    return jobs if isinstance(jobs, IndexJobs) else None
+
+
+def _about(status: JobStatus) -> str:
+    return f"{'about ' if status.estimate_complete else 'at least '}{status.estimate:,} " + (
+        "file" if status.estimate == 1 else "files")
+
+
+def _queue(jobs: IndexJobs, folders: list[Path]) -> SkillResult:
+    """Background jobs (the resident agent): answer at once with the folder and an estimate."""
+    started: list[JobStatus] = []
+    running: list[JobStatus] = []
+    for folder in folders:
+        status, new = jobs.submit(folder)
+        (started if new else running).append(status)
+    parts = [f"indexing {display_path(s.root)}, {_about(s)}" for s in started]
+    parts += [f"{display_path(s.root)} is already being indexed ({s.done:,} of {s.total or s.estimate:,} files)"
+              for s in running]
+    reply = "; ".join(parts)
+    reply = reply[0].upper() + reply[1:] + ("; I'll tell you when it's done." if started else ".")
+    statuses = [*started, *running]
+    return SkillResult.ok(reply, background=True, jobs=[s.to_json() for s in statuses],
+                          path=statuses[0].root, estimate=statuses[0].estimate)
+
+
 def _reindex_all(ctx: SkillContext) -> SkillResult:
     """"reindex my files": bring every folder indexed so far up to date."""
     try:
@@ -135,6 +167,11 @@ def _reindex_all(ctx: SkillContext) -> SkillResult:
         if not roots:
             return SkillResult.error("Nothing is indexed yet. Tell me which folder, like 'index my documents "
                                      "folder'.", roots=[])
+        jobs = _jobs(ctx)
+        if jobs is not None:
+            existing = [Path(r) for r in roots if Path(r).exists()]
+            if existing:
+                return _queue(jobs, existing)
         reports, missing = [], []
         for root in roots:
             try:
@@ -155,6 +192,12 @@ def _index(args: FilesIndexArgs, ctx: SkillContext) -> SkillResult:
     folder = resolve_folder(args.path)
     if folder is None:
         return SkillResult.error(f"I can't find a folder called '{args.path}'.", path=args.path)
+    jobs = _jobs(ctx)
+    if jobs is not None:
+        try:
+            return _queue(jobs, [folder])
+        except StoreError as exc:
+            return SkillResult.error(f"I can't index files right now: {exc}", error=str(exc))
     try:
         report = _index_for(ctx).index(folder)
     except IndexPathError as exc:
@@ -168,6 +211,42 @@ def _index(args: FilesIndexArgs, ctx: SkillContext) -> SkillResult:
                           **report.to_json())
 
 
+def _status(args: NoArgs, ctx: SkillContext) -> SkillResult:
+    """"how far is the indexing": the running job (or the last one), else what the index holds."""
+    jobs = _jobs(ctx)
+    statuses = jobs.jobs() if jobs is not None else []
+    running = [s for s in statuses if s.running]
+    if running:
+        current = next((s for s in running if s.state == "indexing"), running[0])
+        reply = describe(current)
+        queued = len(running) - 1
+        if queued:
+            reply += f" {_plural(queued, 'more folder')} after that."
+        return SkillResult.ok(reply, running=True, jobs=[s.to_json() for s in statuses])
+    try:
+        index = _index_for(ctx)
+        files, roots = index.manifest.file_count(), index.roots()
+    except (StoreError, RuntimeError) as exc:
+        return SkillResult.error(f"I can't read the file index: {exc}", error=str(exc))
+    last = f" The last run: {describe(statuses[0])}" if statuses else ""
+    if not files:
+        return SkillResult.ok("No indexing is running, and no files are indexed yet." + last, running=False,
+                              files=0, jobs=[s.to_json() for s in statuses])
+    where = ", ".join(display_path(r) for r in roots[:3]) + (" and more" if len(roots) > 3 else "")
+    return SkillResult.ok(f"No indexing is running; {_plural(files, 'file')} indexed in {where}." + last,
+                          running=False, files=files, roots=roots, jobs=[s.to_json() for s in statuses])
+
+
+STATUS_EXAMPLES = (
+    "how far is the indexing", "is the indexing done yet", "how is the file indexing going",
+    "indexing progress", "how long until indexing finishes", "are you still indexing my documents",
+    "has the index finished", "status of the file index", "how many files are indexed so far",
+    "is my documents folder indexed yet",
+)
+
+
 def register(reg: Register) -> None:
     reg(implement("files.search", _search))
     reg(implement("files.index", _index))
+    description, args, changes = catalogue_entry("files.status")
+    reg(Skill("files.status", description, STATUS_EXAMPLES, args, changes, _status))
