@@ -22,6 +22,8 @@ bench: setup
 
 eval: setup
 	$(VENV)/bin/agent eval router ../shared/eval/router_dev.jsonl
+	$(VENV)/bin/agent eval router ../shared/eval/router_dev2.jsonl
+	$(VENV)/bin/agent eval router bench/unseen/router_unseen.jsonl
 
 clean:
 	rm -rf $(VENV)

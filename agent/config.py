@@ -96,6 +96,8 @@ class RouterSettings(_Strict):
     use_llm: bool = Field(True, description="let the LLM fill arguments the rules could not extract")
     llm_rerank: bool = Field(False, description="let the LLM pick among the unsure short list (off: measured "
                              "less accurate than the semantic tier with the embedded models; see BENCHMARKS.md)")
+    home_assistant_sentences: bool = Field(True, description="also match Home Assistant's English sentences "
+                                           "(home-assistant-intents) for timers, media, volume, time, shopping list")
 
 
 class HistorySettings(_Strict):

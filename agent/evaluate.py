@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import ConfigError
+from agent.router.grounding import ungrounded_args
 from agent.services import Services
 
 __all__ = ["args_match", "evaluate_router", "format_report"]
@@ -53,12 +54,13 @@ def evaluate_router(services: Services, file: str, *, with_replies: bool = True)
 
     pipeline = Pipeline(services)
     failures, tiers, lat = [], {}, {}  # type: ignore[var-annotated]
-    ok_skill = ok_args = n_args = ok_reply = n_reply = 0
+    ok_skill = ok_args = n_args = ok_reply = n_reply = n_routed = n_ungrounded = 0
     for row in rows:
         router.context.last = None  # each line stands alone
         intent = router.route(row["text"])
         tiers[intent.tier] = tiers.get(intent.tier, 0) + 1
-        lat.setdefault(intent.tier, []).append(intent.ms)
+        bucket = "llm" if "llm_args" in intent.timings else intent.tier  # a route that waited for the LLM
+        lat.setdefault(bucket, []).append(intent.ms)
         skill_ok = intent.skill == row["skill"]
         ok_skill += skill_ok
         problem = [] if skill_ok else [f"skill {intent.skill}"]
@@ -75,20 +77,27 @@ def evaluate_router(services: Services, file: str, *, with_replies: bool = True)
             ok_reply += good
             if not good:
                 problem.append(f"reply {outcome.result.reply!r}")
+        if intent.skill != "chat" and not intent.question:
+            n_routed += 1
+            bad = ungrounded_args(intent.args, row["text"])
+            if bad:
+                n_ungrounded += 1
+                problem.append("not said: " + ", ".join(f"{k}={intent.args[k]!r}" for k in bad))
         if problem:
             failures.append({"text": row["text"], "expected": row["skill"], "expected_args": row.get("args"),
                              "tier": intent.tier, "problems": problem})
     all_ms = [m for v in lat.values() for m in v]
-    cheap = lat.get("template", []) + lat.get("semantic", []) + lat.get("context", [])
+    cheap = [m for tier, v in lat.items() if tier not in ("llm", "fallback") for m in v]
     return {
         "file": str(path), "n": len(rows),
         "skill_accuracy": ok_skill / len(rows) if rows else 0.0,
         "args_accuracy": ok_args / n_args if n_args else 1.0, "args_n": n_args,
         "reply_accuracy": ok_reply / n_reply if n_reply else 1.0, "reply_n": n_reply,
+        "ungrounded": n_ungrounded, "routed_with_args_checked": n_routed,
         "tiers": tiers,
         "latency_ms": {
             "p50": _pct(all_ms, 50), "p90": _pct(all_ms, 90), "p99": _pct(all_ms, 99),
-            "tier12_p50": _pct(cheap, 50), "llm_p50": _pct(lat.get("llm", []), 50),
+            "tier12_p50": _pct(cheap, 50), "tier12_p99": _pct(cheap, 99), "llm_p50": _pct(lat.get("llm", []), 50),
             "per_tier_p50": {k: round(statistics.median(v), 2) for k, v in lat.items()},
         },
         "failures": failures,
@@ -102,9 +111,12 @@ def format_report(r: dict[str, Any]) -> str:
         f"  skill accuracy  {r['skill_accuracy']:.1%}",
         f"  args accuracy   {r['args_accuracy']:.1%} of {r['args_n']}",
         f"  reply accuracy  {r['reply_accuracy']:.1%} of {r['reply_n']}",
+        f"  not said        {r['ungrounded']} of {r['routed_with_args_checked']} routed requests carry an "
+        "argument the utterance does not contain",
         "  tiers           " + ", ".join(f"{k}={v}" for k, v in sorted(r["tiers"].items())),
         f"  latency ms      p50 {lat['p50']:.1f}  p90 {lat['p90']:.1f}  p99 {lat['p99']:.1f}  "
-        f"tiers1-2 p50 {lat['tier12_p50']:.1f}  llm p50 {lat['llm_p50']:.1f}",
+        f"non-LLM p50 {lat['tier12_p50']:.1f} p99 {lat['tier12_p99']:.1f}  llm p50 {lat['llm_p50']:.1f}",
+        "  per tier p50    " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(lat["per_tier_p50"].items())),
     ]
     if r["failures"]:
         lines.append(f"  failures ({len(r['failures'])}):")

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
+from agent.values import duration_seconds
+
 __all__ = [
     "KIND_KEYS",
     "TAG_MODELS",
@@ -24,8 +26,6 @@ __all__ = [
     "parse_duration",
 ]
 
-_DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*d)?\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m)?"
-                       r"\s*(?:(\d+(?:\.\d+)?)\s*s)?\s*$")
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -43,10 +43,9 @@ def parse_duration(value: Any) -> float:
             return parse_duration(float(text))
         except ValueError:
             pass
-        m = _DURATION.match(text)
-        if m and any(m.groups()):
-            d, h, mi, s = (float(g) if g else 0.0 for g in m.groups())
-            return d * 86400 + h * 3600 + mi * 60 + s
+        seconds = duration_seconds(text)
+        if seconds is not None:
+            return seconds
     raise ValueError(f"not a duration: {value!r} (use seconds or a text like '30s', '5m', '1h30m')")
 
 

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from agent.router.slots import parse_amount, parse_duration, parse_when
+from agent.router.slots import parse_amount
+from agent.values import find_duration, parse_duration, parse_when, to_digits
 
-__all__ = ["EXTRACTORS", "extract_args"]
+__all__ = ["EXTRACTORS", "extract_args", "restore_case"]
 
 Extractor = Callable[[str], dict[str, Any]]
 
@@ -148,9 +149,48 @@ def _calc(t: str) -> dict[str, Any]:
     return {"expression": expr.strip()}
 
 
+_NOT_LABELS = {"a", "an", "the", "my", "this", "that", "new", "another", "second", "seconds", "minute", "minutes",
+               "hour", "hours", "sec", "secs", "min", "mins", "day", "days", "half", "quarter", "kitchen", "count",
+               "all", "any", "every", "running", "current", "active", "pending", "your", "one", "some", "set",
+               "start", "cancel", "stop", "pause", "resume", "add", "of", "on", "to", "for", "how", "long", "much"}
+
+
+def _timer_label(t: str) -> dict[str, Any]:
+    for m in re.finditer(r"\b([a-z][a-z'-]*)\s+(?:timer|countdown)\b", t):
+        word = m.group(1)
+        if word not in _NOT_LABELS and not re.fullmatch(r"\d.*", word) and parse_duration(f"1 {word}") is None:
+            return {"label": word}
+    named = re.search(r"\b(?:timer|countdown)\s+(?:for|called|named|labell?ed)\s+(?:the\s+|my\s+)?([a-z][a-z' -]*)$", t)
+    if named and find_duration(named.group(1)) is None and named.group(1).split()[0] not in _NOT_LABELS:
+        return {"label": named.group(1).strip()}
+    return {}
+
+
 def _timer(t: str) -> dict[str, Any]:
     seconds = parse_duration(t)
-    return {"seconds": seconds} if seconds else {}
+    return {"seconds": seconds, **_timer_label(t)} if seconds else _timer_label(t)
+
+
+def _timer_ref(t: str) -> dict[str, Any]:
+    m = re.search(r"\btimer\s+(?:number\s+|#\s*)?(\d+)\b", to_digits(t))
+    return {"id": int(m.group(1))} if m else _timer_label(t)
+
+
+def _timer_adjust(t: str) -> dict[str, Any]:
+    out = _timer_ref(t)
+    seconds = parse_duration(t)
+    if seconds:
+        less = re.search(r"\b(?:take|knock|shave|remove|subtract|minus|less|off|shorten|reduce|decrease|cut)\b", t)
+        out["seconds"] = -seconds if less else seconds
+    return out
+
+
+def _timer_list(t: str) -> dict[str, Any]:
+    if re.search(r"\breminders?\b", t) and not re.search(r"\btimers?\b", t):
+        return {"kind": "reminder"}
+    if re.search(r"\b(?:timers?|countdowns?)\b", t) and not re.search(r"\breminders?\b", t):
+        return {"kind": "timer"}
+    return {}
 
 
 def _reminder(t: str, now: datetime | None = None) -> dict[str, Any]:
@@ -273,6 +313,15 @@ _MUSIC = [
 
 
 def _music(t: str) -> dict[str, Any]:
+    d = to_digits(t)
+    level = re.search(r"\b(?:volume|sound|it)\b.*?\b(?:to|at)\s+(\d{1,3})\s*(?:%|percent)?\s*$", d) or re.search(
+        r"^(?:volume|sound)\s+(\d{1,3})\s*(?:%|percent)?$", d)
+    if level and int(level.group(1)) <= 100:
+        return {"action": "volume", "level": int(level.group(1))}
+    if re.search(r"\b(?:unmute|un-mute|sound back|audio back|back on)\b", t):
+        return {"action": "unmute"}
+    if re.search(r"\b(?:mute|silence)\b", t):
+        return {"action": "mute"}
     for action, pattern in _MUSIC:
         if re.search(pattern, t):
             return {"action": action}
@@ -321,10 +370,32 @@ EXTRACTORS: dict[str, Extractor] = {
     "password.generate": _password_gen, "password.get": _password_name, "password.save": _password_name,
     "finance.expense_add": _expense, "music.control": _music, "tools.recommend": _need,
     "notes.delete": _note_delete, "notes.list": _limit, "timer.cancel": _cancel,
+    "timer.status": _timer_ref, "timer.pause": _timer_ref, "timer.resume": _timer_ref, "timer.adjust": _timer_adjust,
+    "timer.list": _timer_list,
 }
+_NUMERIC = frozenset({"system.top", "process.kill", "password.generate", "finance.expense_add", "notes.delete",
+                      "notes.list", "timer.cancel", "command.run", "math.calc"})
+_FREE_TEXT = ("text", "query", "name", "target", "project", "need", "label", "note", "command", "expression")
 
 
-def extract_args(skill: str, text: str) -> dict[str, Any]:
-    """Best-effort arguments for `skill` from cleaned `text` (may be incomplete; validation decides)."""
+def extract_args(skill: str, text: str, original: str = "") -> dict[str, Any]:
+    """Best-effort arguments for `skill` from cleaned `text` (may be incomplete; validation decides).
+
+    Free text (a note, a query, a name) is given back as the user spelled it in `original`.
+    """
     fn = EXTRACTORS.get(skill)
-    return fn(text) if fn else {}
+    if fn is None:
+        return {}
+    if skill == "command.fix":
+        return {k: restore_case(v, original) if isinstance(v, str) else v for k, v in fn(text).items()}
+    args = fn(to_digits(text) if skill in _NUMERIC else text)
+    for key in _FREE_TEXT:
+        if isinstance(args.get(key), str) and original and skill not in _NUMERIC:
+            args[key] = restore_case(args[key], original)
+    return args
+
+
+def restore_case(value: str, original: str) -> str:
+    """`value` (from lower-cased text) with the user's own spelling, when `original` contains it."""
+    i = original.lower().find(value.lower()) if original else -1
+    return original[i:i + len(value)] if i >= 0 else value

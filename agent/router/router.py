@@ -1,16 +1,21 @@
-"""The tiered router: templates → semantic match → LLM → chat. Cheapest first, each with a confidence.
+"""The tiered router: sentences → topic questions → semantic match → LLM → chat. Cheapest first.
 
-Arguments come from rule extractors, then the LLM (under the skill's schema) for what is missing, and are
-validated by the skill's pydantic model; invalid or missing arguments produce a clarifying question,
-never a guess.
+Tier 1 matches whole sentences (each skill's hassil sentence file plus Home Assistant's community
+sentences, `agent.router.sentences`). A question *about* a topic that no template matched goes to chat
+(`agent.router.topic`). Then the MiniLM k-NN tier. Arguments come from the template's slots or the
+skill's rule extractor; the LLM (under the skill's schema) may propose what is still missing, and every
+value it proposes must be grounded in the utterance (`agent.router.grounding`) or it is dropped. Arguments
+are validated by the skill's pydantic model; what is missing produces a clarifying question, never a guess.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,13 +25,17 @@ from agent.errors import ModelError
 from agent.events import Intent
 from agent.models.llm import ModelManager
 from agent.router.extract import extract_args
+from agent.router.grounding import grounded
 from agent.router.llm_tier import LLMTier
 from agent.router.semantic import SemanticIndex
-from agent.router.slots import clean
-from agent.router.templates import match_template
+from agent.router.sentences import SentenceMatch, SentenceMatcher
+from agent.router.slots import clean, tidy
+from agent.router.topic import is_topic_question
+from agent.safety.refuse import refuses
+from agent.skills.base import Skill
 from agent.skills.registry import Registry
 
-__all__ = ["Router", "clarifying_question"]
+__all__ = ["Router", "clarifying_question", "sentence_file"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -41,6 +50,8 @@ _QUESTIONS = {
     "name": "Which one?",
     "amount": "How much was it?",
     "action": "Play, pause, next, previous, or volume?",
+    "level": "What volume, from 0 to 100?",
+    "label": "Which timer?",
     "expression": "What should I calculate?",
     "command": "Which command?",
     "need": "What do you need a tool for?",
@@ -63,7 +74,20 @@ class Router:
         self.models = models
         self.semantic = semantic
         self._llm_tier: LLMTier | None = None
+        self._sentences: SentenceMatcher | None = None
         self.context = _Context()
+
+    @property
+    def sentences(self) -> SentenceMatcher:
+        """Every registered skill's sentence file plus Home Assistant's, compiled once."""
+        if self._sentences is None:
+            files = sorted({str(p) for s in self.registry for p in [sentence_file(s)] if p is not None})
+            self._sentences = SentenceMatcher([Path(f) for f in files], skills=self.registry.names(),
+                                              home_assistant=self.settings.router.home_assistant_sentences)
+        return self._sentences
+
+    def match_sentence(self, text: str) -> SentenceMatch | None:
+        return self.sentences.match(tidy(text)) if text.strip() else None
 
     def restore_context(self, turns: list[Any]) -> None:
         """Resume follow-ups from stored history (another process may have asked the previous question)."""
@@ -103,10 +127,14 @@ class Router:
         if follow is not None:
             timings["context"] = (time.perf_counter() - t0) * 1000
             return self._decide(raw, follow[1], follow[0], "context", 0.9, timings, base=follow[2])
-        skill = match_template(t) if "template" in tiers else None
+        found = self.match_sentence(raw) if "template" in tiers else None
         timings["template"] = (time.perf_counter() - t0) * 1000
-        if skill is not None and skill in self.registry:
-            return self._decide(raw, t, skill, "template", 0.95, timings)
+        if found is not None:
+            return self._decide(raw, t, found.skill, "template", 0.95, timings, base=found.args, slots=True)
+        if refuses(t):
+            return self._decide(raw, t, "chat", "refuse", 0.9, timings)
+        if is_topic_question(t):
+            return self._decide(raw, t, "chat", "topic", 0.8, timings)
         candidates: list[str] = []
         if self.semantic is not None and len(self.registry) > 1 and "semantic" in tiers:
             t1 = time.perf_counter()
@@ -141,42 +169,93 @@ class Router:
             return None
         rest = m.group(1)
         args = extract_args(last.skill, rest)
-        if not args or match_template(rest) not in (None, last.skill):
+        other = self.match_sentence(rest)
+        if not args or (other is not None and other.skill != last.skill):
             return None
         base = {k: v for k, v in last.args.items() if k not in args}
         return last.skill, rest, base
 
     # -- arguments -----------------------------------------------------------------------------------
     def _decide(self, raw: str, t: str, skill_name: str, tier: str, confidence: float,
-                timings: dict[str, float], base: dict[str, Any] | None = None) -> Intent:
+                timings: dict[str, float], base: dict[str, Any] | None = None, slots: bool = False) -> Intent:
         skill = self.registry.get(skill_name)
         if skill is None:
             skill_name, skill = "chat", self.registry.get("chat")
         if skill_name == "chat":
             return Intent("chat", {"text": raw.strip() or t}, tier, confidence, raw, 0.0, None, timings)
-        args = {**(base or {}), **extract_args(skill_name, t)}
         assert skill is not None
+        args = self._arguments(skill, raw, t, base or {}, slots)
         error = self._validate(skill.args, args)
-        if error is not None:
-            llm = self._llm()
-            if llm is not None:
-                t0 = time.perf_counter()
-                try:
-                    filled = llm.fill_args(t, skill, args)
-                    merged = {**filled, **args}
-                    if self._validate(skill.args, merged) is None:
-                        args, error = merged, None
-                except ModelError:
-                    pass
-                timings["llm_args"] = (time.perf_counter() - t0) * 1000
+        if error is not None and not slots:  # a whole-sentence match: nothing else was said to fill it from
+            args, error = self._llm_fill(skill, raw, t, args, error, timings)
         if error is not None:
             return Intent(skill_name, args, tier, confidence, raw, 0.0, error, timings)
         validated = skill.args.model_validate(args).model_dump(exclude_none=True, exclude_defaults=False)
         return Intent(skill_name, validated, tier, confidence, raw, 0.0, None, timings)
 
     @staticmethod
+    def _arguments(skill: Skill, raw: str, t: str, base: dict[str, Any], slots: bool) -> dict[str, Any]:
+        """Template slots first (a `request` slot goes through the skill's extractor), then the extractor on
+        the whole request for whatever the template did not give. Unknown slots are dropped."""
+        fields = set(skill.args.model_fields)
+        if not slots:
+            return {**base, **extract_args(skill.name, t, raw)}
+        args = {k: v for k, v in base.items() if k in fields}
+        request = base.get("request")
+        if isinstance(request, str):
+            args = {**extract_args(skill.name, clean(request), request), **args}
+        whole = extract_args(skill.name, t, raw)
+        for key, value in whole.items():
+            if key not in args and key in fields and (request is None or key not in ("text", "note")):
+                args[key] = value
+        return args
+
+    def _llm_fill(self, skill: Skill, raw: str, t: str, args: dict[str, Any], error: str,
+                  timings: dict[str, float]) -> tuple[dict[str, Any], str | None]:
+        """Let the LLM propose missing arguments; keep only values the user actually said."""
+        llm = self._llm()
+        if llm is None:
+            return args, error
+        t0 = time.perf_counter()
+        try:
+            proposed = llm.fill_args(t, skill, args)
+        except ModelError:
+            return args, error
+        finally:
+            timings["llm_args"] = (time.perf_counter() - t0) * 1000
+        trigger = self.sentences.keywords(skill.name)
+        said = {k: v for k, v in proposed.items() if k not in args and grounded(v, raw)
+                and not _only_trigger_words(v, trigger)}
+        dropped = sorted(set(proposed) - set(said) - set(args))
+        if dropped:
+            _LOGGER.info("LLM arguments dropped as not said (%s): %s", skill.name, ", ".join(dropped))
+        merged = {**said, **args}
+        if self._validate(skill.args, merged) is None:
+            return merged, None
+        return args, error
+
+    @staticmethod
     def _validate(model: type[Any], args: dict[str, Any]) -> str | None:
         return clarifying_question(model, args)
+
+
+def _only_trigger_words(value: Any, trigger: frozenset[str]) -> bool:
+    """ "kill" is not a process name in "kill": a value made only of the words that name the skill is no value."""
+    if not isinstance(value, str):
+        return False
+    words = re.findall(r"[a-z0-9']+", value.lower())
+    return bool(words) and all(w in trigger or len(w) < 2 for w in words)
+
+
+def sentence_file(skill: Skill) -> Path | None:
+    """A skill's sentence file: its own `sentences`, else the YAML file beside the module of its handler."""
+    if skill.sentences is not None:
+        return Path(skill.sentences)
+    if skill.run is None:
+        return None
+    module = sys.modules.get(getattr(skill.run, "__module__", ""))
+    path = Path(module.__file__).with_suffix(".yaml") if module is not None and module.__file__ else None
+    return path if path is not None and path.is_file() else None
 
 
 def clarifying_question(model: type[Any], args: dict[str, Any]) -> str | None:

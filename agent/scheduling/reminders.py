@@ -20,8 +20,8 @@ from typing import Any, Literal
 
 from agent.errors import SkillError
 from agent.events import Alert
-from agent.router.slots import clean
-from agent.router.slots import parse_when as spoken_when
+from agent.values import parse_duration
+from agent.values import parse_when as spoken_when
 
 __all__ = [
     "LATE_AFTER_S",
@@ -80,6 +80,18 @@ class Reminder:
     seconds: int | None = None
     fired_at: datetime | None = None
     late: bool = False
+    paused_left: float | None = None  # a paused timer: the seconds it had left when paused
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_left is not None
+
+    def remaining(self, now: datetime | None = None) -> float:
+        """Seconds left: frozen while paused, else until `due` (never negative)."""
+        if self.paused_left is not None:
+            return max(0.0, self.paused_left)
+        now = now or datetime.now().astimezone()
+        return max(0.0, (self.due - now).total_seconds())
 
     @property
     def job_id(self) -> str:
@@ -89,7 +101,8 @@ class Reminder:
         return {"id": self.id, "kind": self.kind, "text": self.text, "seconds": self.seconds,
                 "due": self.due.isoformat(timespec="seconds"), "status": self.status, "late": self.late,
                 "created": self.created.isoformat(timespec="seconds"),
-                "fired_at": self.fired_at.isoformat(timespec="seconds") if self.fired_at else None}
+                "fired_at": self.fired_at.isoformat(timespec="seconds") if self.fired_at else None,
+                "paused": self.paused, "remaining_s": round(self.remaining(), 1) if self.status == "pending" else None}
 
     def describe(self, now: datetime | None = None) -> str:
         """One line for `agent reminders list`."""
@@ -106,7 +119,8 @@ def _local(ts: float) -> datetime:
 
 def _row(r: sqlite3.Row) -> Reminder:
     return Reminder(r["id"], r["kind"], r["text"], _local(r["due"]), _local(r["created"]), r["status"],
-                    r["seconds"], _local(r["fired_at"]) if r["fired_at"] is not None else None, bool(r["late"]))
+                    r["seconds"], _local(r["fired_at"]) if r["fired_at"] is not None else None, bool(r["late"]),
+                    r["paused_left"])
 
 
 class ReminderStore:
@@ -118,6 +132,9 @@ class ReminderStore:
         with self._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
+            columns = {row["name"] for row in conn.execute("PRAGMA table_info(reminders)")}
+            if "paused_left" not in columns:  # added with pause/resume; older files gain it in place
+                conn.execute("ALTER TABLE reminders ADD COLUMN paused_left REAL")
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -154,8 +171,8 @@ class ReminderStore:
         """Mark a pending reminder fired and return it; None if it is not pending (fired, cancelled, unknown)."""
         now = now or datetime.now().astimezone()
         with self._connect() as conn:
-            row = conn.execute("SELECT due FROM reminders WHERE id = ? AND status = 'pending'",
-                               (reminder_id,)).fetchone()
+            row = conn.execute("SELECT due FROM reminders WHERE id = ? AND status = 'pending' "
+                               "AND paused_left IS NULL", (reminder_id,)).fetchone()
             if row is None:
                 return None
             late = now.timestamp() - row["due"] > LATE_AFTER_S
@@ -165,6 +182,50 @@ class ReminderStore:
                 return None
             fired = conn.execute("SELECT * FROM reminders WHERE id = ?", (reminder_id,)).fetchone()
         return _row(fired)
+
+    def _pending(self, conn: sqlite3.Connection, reminder_id: int) -> Reminder:
+        row = conn.execute("SELECT * FROM reminders WHERE id = ?", (reminder_id,)).fetchone()
+        if row is None:
+            raise ReminderError(f"there is no timer {reminder_id}", skill="timer")
+        reminder = _row(row)
+        if reminder.status != "pending":
+            raise ReminderError(f"{reminder.kind} {reminder_id} is already {reminder.status}", skill="timer")
+        return reminder
+
+    def pause(self, reminder_id: int, now: datetime) -> Reminder:
+        """Freeze a pending timer with the time it has left (a paused timer survives restarts paused)."""
+        with self._connect() as conn:
+            reminder = self._pending(conn, reminder_id)
+            if reminder.paused:
+                raise ReminderError(f"the {_name(reminder)} is already paused", skill="timer.pause")
+            left = max(0.0, reminder.due.timestamp() - now.timestamp())
+            conn.execute("UPDATE reminders SET paused_left = ? WHERE id = ?", (left, reminder_id))
+            row = conn.execute("SELECT * FROM reminders WHERE id = ?", (reminder_id,)).fetchone()
+        return _row(row)
+
+    def resume(self, reminder_id: int, now: datetime) -> Reminder:
+        """Run a paused timer again: due = now + what it had left."""
+        with self._connect() as conn:
+            reminder = self._pending(conn, reminder_id)
+            if not reminder.paused:
+                raise ReminderError(f"the {_name(reminder)} isn't paused", skill="timer.resume")
+            conn.execute("UPDATE reminders SET due = ?, paused_left = NULL WHERE id = ?",
+                         (now.timestamp() + (reminder.paused_left or 0.0), reminder_id))
+            row = conn.execute("SELECT * FROM reminders WHERE id = ?", (reminder_id,)).fetchone()
+        return _row(row)
+
+    def adjust(self, reminder_id: int, seconds: float, now: datetime) -> Reminder:
+        """Add `seconds` to a pending timer (negative: take off, down to zero left)."""
+        with self._connect() as conn:
+            reminder = self._pending(conn, reminder_id)
+            if reminder.paused:
+                left = max(0.0, (reminder.paused_left or 0.0) + seconds)
+                conn.execute("UPDATE reminders SET paused_left = ? WHERE id = ?", (left, reminder_id))
+            else:
+                due = max(now.timestamp(), reminder.due.timestamp() + seconds)
+                conn.execute("UPDATE reminders SET due = ? WHERE id = ?", (due, reminder_id))
+            row = conn.execute("SELECT * FROM reminders WHERE id = ?", (reminder_id,)).fetchone()
+        return _row(row)
 
     def cancel(self, reminder_id: int) -> Reminder:
         """Cancel a pending reminder; `ReminderError` says why not when it is unknown or no longer pending."""
@@ -182,6 +243,10 @@ class ReminderStore:
 
 
 # --- words ---------------------------------------------------------------------------------------------------
+
+def _name(reminder: Reminder) -> str:
+    return f"{reminder.text} timer" if reminder.kind == "timer" and reminder.text else reminder.kind
+
 
 def format_duration(seconds: float, *, adjective: bool = False) -> str:
     """300 → "5 minutes", 90 → "90 seconds", 5400 → "1 hour and 30 minutes"; `adjective`: "5 minute"."""
@@ -236,9 +301,6 @@ def alert_for(reminder: Reminder) -> Alert:
 
 # --- "when" ------------------------------------------------------------------------------------------------
 
-_RELATIVE = re.compile(r"^\+?\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?|"
-                       r"d|days?)$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_when(when: str, now: datetime | None = None) -> datetime:
@@ -255,11 +317,10 @@ def parse_when(when: str, now: datetime | None = None) -> datetime:
         if found is not None:
             return found
     low = s.lower()
-    m = _RELATIVE.match(low.removeprefix("in ").strip())
-    if m:
-        unit = m.group(2)[0]
-        return now + timedelta(seconds=float(m.group(1)) * _UNITS[unit])
-    spoken = spoken_when(clean(low), now)
+    seconds = parse_duration(low.removeprefix("in ").lstrip("+ "), whole=True)
+    if seconds:
+        return now + timedelta(seconds=seconds)
+    spoken = spoken_when(low, now)
     if spoken is not None:
         return spoken[0].astimezone()
     raise ReminderError(f"I couldn't read '{when}' as a time", skill="reminder.add")

@@ -139,10 +139,32 @@ class AgentScheduler:
             self._scheduler.remove_job(reminder.job_id)
         return reminder
 
+    def pause(self, reminder_id: int, now: datetime | None = None) -> Reminder:
+        """Pause a pending timer: its row keeps the time left, its job goes."""
+        reminder = self.store.pause(reminder_id, now or datetime.now().astimezone())
+        with contextlib.suppress(JobLookupError):
+            self._scheduler.remove_job(reminder.job_id)
+        return reminder
+
+    def resume(self, reminder_id: int, now: datetime | None = None) -> Reminder:
+        """Resume a paused timer with the time it had left."""
+        reminder = self.store.resume(reminder_id, now or datetime.now().astimezone())
+        self._schedule(reminder)
+        return reminder
+
+    def adjust(self, reminder_id: int, seconds: float, now: datetime | None = None) -> Reminder:
+        """Add (or with a negative number take off) time on a pending timer; a running one is rescheduled."""
+        reminder = self.store.adjust(reminder_id, seconds, now or datetime.now().astimezone())
+        if not reminder.paused:
+            self._schedule(reminder)
+        return reminder
+
     def sweep(self) -> int:
         """Give every pending row a job again if it has none (a due one then fires, late); return how many."""
         restored = 0
         for reminder in self.store.fetch():
+            if reminder.paused:
+                continue
             if self._scheduler.get_job(reminder.job_id) is None:
                 _LOGGER.warning("%s %d had no scheduler job; restoring it", reminder.kind, reminder.id)
                 self._schedule(reminder)

@@ -2,8 +2,10 @@
 
 A plugin (built-in or third-party) exposes `register_skills(register)` through the `agent.skills` entry
 point group and calls `register(Skill(...))` once per skill. A skill declares its dotted name, a
-description, example utterances (the router learns from them), a pydantic argument model, whether it
-changes the system, and `run(args, ctx) -> SkillResult`. Skills never start processes themselves:
+description, example utterances (the semantic tier learns from them), a pydantic argument model, whether it
+changes the system, `run(args, ctx) -> SkillResult`, and its sentence templates: a hassil YAML file
+(`sentences`, by default the `.yaml` file beside the module that defines `run`; see agent/router/sentences.py).
+Skills never start processes themselves:
 anything that changes the system goes through `ctx.executor`.
 """
 
@@ -70,6 +72,7 @@ class Skill:
     changes_system: bool = False
     run: SkillHandler | None = None
     plugin: str = ""
+    sentences: Path | None = None  # hassil sentence file; default: the .yaml beside the handler's module
 
     def __post_init__(self) -> None:
         parts = self.name.split(".")

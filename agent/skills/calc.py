@@ -11,7 +11,7 @@ from collections.abc import Callable
 from agent.events import SkillResult
 from agent.skills.base import Register, SkillContext
 from agent.skills.catalog import MathCalcArgs, implement
-from agent.textnum import words_to_digits
+from agent.values import to_digits
 
 __all__ = ["CalcError", "evaluate", "normalise", "register"]
 
@@ -36,6 +36,9 @@ _VERB_FORMS = [  # "subtract 17 from 90" and friends, before the operator words 
     (rf"\badd\s+{_N}\s+(?:and|to|plus)\s+{_N}", r"(\1 + \2)"),
     (rf"\bmultiply\s+{_N}\s+(?:by|and|with|times)\s+{_N}", r"(\1 * \2)"),
     (rf"\bdivide\s+{_N}\s+(?:by|into)\s+{_N}", r"(\1 / \2)"),
+    # sharing a bill: "3 friends share a 96 euro dinner", "split 96 between 3 people"
+    (rf"^\D*?{_N}\s+(?:[a-z]+\s+)?(?:share|split)\b\D*?{_N}.*$", r"(\2 / \1)"),
+    (rf"^\D*?\bsplit\b\D*?{_N}\D*?\b(?:between|among|by|into)\s+{_N}.*$", r"(\1 / \2)"),
 ]
 _PHRASES = [
     (r"\bsquare root of\s+([\d.]+)", r"sqrt(\1)"),
@@ -54,7 +57,7 @@ _PHRASES = [
 
 def normalise(text: str) -> str:
     """Spoken arithmetic to an expression: "fifteen times 24" → "15 * 24"."""
-    s = words_to_digits(text.lower())
+    s = to_digits(text.lower())
     s = re.sub(r"(?<=\d),(?=\d{3}\b)", "", s)
     s = re.sub(r"^\s*(?:what do (?:you|i) get if (?:you|i)|can you|please|what's|what is)\s+", "", s)
     for pattern, repl in _VERB_FORMS:

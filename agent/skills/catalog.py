@@ -19,11 +19,13 @@ __all__ = [
     "CommandFixArgs",
     "CommandRunArgs",
     "ExpenseAddArgs",
+    "HelpArgs",
     "FilesIndexArgs",
     "FilesSearchArgs",
     "MathCalcArgs",
     "MusicControlArgs",
     "NameArgs",
+    "NoteAddArgs",
     "NoteDeleteArgs",
     "NotesListArgs",
     "PasswordGenerateArgs",
@@ -35,7 +37,10 @@ __all__ = [
     "SystemStatusArgs",
     "SystemTopArgs",
     "TextArgs",
+    "TimerAdjustArgs",
     "TimerCancelArgs",
+    "TimerListArgs",
+    "TimerRefArgs",
     "TimerSetArgs",
     "ToolsRecommendArgs",
     "catalogue_entry",
@@ -103,6 +108,29 @@ class TimerSetArgs(Args):
 class TimerCancelArgs(Args):
     id: int | None = Field(None, ge=1, description="the timer or reminder number; default: the latest pending")
     kind: Literal["timer", "reminder"] | None = None
+    label: str | None = Field(None, min_length=1, max_length=200, description="the timer's label or reminder's words")
+    all: bool = False
+
+
+class TimerRefArgs(Args):
+    """Which timer: by number, by label ("the pizza timer"), or the only / latest one."""
+
+    id: int | None = Field(None, ge=1)
+    label: str | None = Field(None, min_length=1, max_length=200)
+
+
+class TimerAdjustArgs(TimerRefArgs):
+    seconds: int = Field(ge=-7 * 24 * 3600, le=7 * 24 * 3600, description="added; negative removes")
+
+    @model_validator(mode="after")
+    def _not_zero(self) -> TimerAdjustArgs:
+        if self.seconds == 0:
+            raise ValueError("by how much? say how much time to add or take off")
+        return self
+
+
+class TimerListArgs(Args):
+    kind: Literal["timer", "reminder"] | None = None
 
 
 class ReminderAddArgs(Args):
@@ -141,7 +169,25 @@ class ExpenseAddArgs(Args):
 
 
 class MusicControlArgs(Args):
-    action: Literal["play", "pause", "toggle", "next", "previous", "volume_up", "volume_down"]
+    action: Literal["play", "pause", "toggle", "next", "previous", "volume_up", "volume_down", "volume", "mute",
+                    "unmute"]
+    level: int | None = Field(None, ge=0, le=100, description="the volume in percent, with action 'volume'")
+
+    @model_validator(mode="after")
+    def _level(self) -> MusicControlArgs:
+        if self.action == "volume" and self.level is None:
+            raise ValueError("what volume? say a level from 0 to 100")
+        return self
+
+
+class NoteAddArgs(Args):
+    text: str = Field(min_length=1, max_length=10_000)
+    list: str | None = Field(None, min_length=1, max_length=100, description="a named list: 'shopping'")
+
+
+class HelpArgs(Args):
+    topic: Literal["skills", "identity", "model", "machine"] = "skills"
+    about: str | None = Field(None, max_length=200, description="what the user wants to do, in their words")
 
 
 class ToolsRecommendArgs(Args):
@@ -182,8 +228,13 @@ _CATALOGUE: tuple[tuple[str, str, type[Args], bool], ...] = (
     ("math.calc", "calculate an arithmetic expression", MathCalcArgs, False),
     ("timer.set", "start a countdown timer", TimerSetArgs, False),
     ("timer.cancel", "cancel a timer or reminder", TimerCancelArgs, False),
+    ("timer.status", "how much time is left on a timer (or on all of them)", TimerRefArgs, False),
+    ("timer.pause", "pause a running timer", TimerRefArgs, False),
+    ("timer.resume", "resume a paused timer", TimerRefArgs, False),
+    ("timer.adjust", "add time to a timer, or take time off it", TimerAdjustArgs, False),
+    ("timer.list", "list the pending timers or reminders", TimerListArgs, False),
     ("reminder.add", "remind you of something at a time", ReminderAddArgs, False),
-    ("notes.add", "take a note", TextArgs, False),
+    ("notes.add", "take a note, or add something to the shopping list", NoteAddArgs, False),
     ("notes.search", "find notes you took", QueryArgs, False),
     ("notes.list", "list your latest notes", NotesListArgs, False),
     ("notes.delete", "delete a note (asks first)", NoteDeleteArgs, True),
@@ -197,11 +248,11 @@ _CATALOGUE: tuple[tuple[str, str, type[Args], bool], ...] = (
     ("password.save", "save a password in the encrypted vault", NameArgs, False),
     ("finance.expense_add", "record an expense", ExpenseAddArgs, False),
     ("finance.report", "what you spent, per category", PeriodArgs, False),
-    ("music.control", "play, pause, skip or change the volume of music", MusicControlArgs, True),
+    ("music.control", "play, pause or skip music; raise, lower, set or mute the volume", MusicControlArgs, True),
     ("security.scan", "check the machine for security problems", NoArgs, False),
     ("health.alerts", "recent health and security alerts", NoArgs, False),
     ("tools.recommend", "recommend software tools for a need", ToolsRecommendArgs, False),
-    ("agent.help", "what the agent can do", NoArgs, False),
+    ("agent.help", "what the agent can do, and what it is (name, model, machine)", HelpArgs, False),
     ("agent.stop", "stop speaking", NoArgs, False),
     ("agent.mute", "stop listening", NoArgs, False),
     ("chat", "anything else, answered by the language model", ChatArgs, False),

@@ -6,6 +6,7 @@ import logging
 
 from agent.errors import ModelError
 from agent.events import SkillResult
+from agent.safety.refuse import refuses
 from agent.skills.base import Register, SkillContext
 from agent.skills.catalog import ChatArgs, implement
 
@@ -20,6 +21,9 @@ SYSTEM = (
 
 
 def _chat(args: ChatArgs, ctx: SkillContext) -> SkillResult:
+    if refuses(args.text):
+        return SkillResult.unsupported("I can't do that: I don't run destructive system changes that none of my "
+                                       "skills covers. Nothing was run.", refused=True)
     models = ctx.services.get("models")
     if models is None:
         return SkillResult.unsupported("I can't chat without a language model.")

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
-from agent.config import CommandSpec
+from agent.config import ArgSpec, CommandSpec
 from agent.events import ResultState, SkillResult
 from agent.skills.base import Register, SkillContext
 from agent.skills.catalog import MusicControlArgs, implement
@@ -43,7 +43,16 @@ _VOLUME_COMMANDS = (
                 description="raise the system volume by 5%"),
     CommandSpec(id="system_volume_down", argv=["pactl", "set-sink-volume", "@DEFAULT_SINK@", "-5%"],
                 description="lower the system volume by 5%"),
+    CommandSpec(id="system_volume_set", argv=["pactl", "set-sink-volume", "@DEFAULT_SINK@", "{level}%"],
+                args={"level": ArgSpec(type="int", min=0, max=100)}, description="set the system volume in percent"),
+    CommandSpec(id="system_mute", argv=["pactl", "set-sink-mute", "@DEFAULT_SINK@", "1"],
+                description="mute the system sound"),
+    CommandSpec(id="system_unmute", argv=["pactl", "set-sink-mute", "@DEFAULT_SINK@", "0"],
+                description="unmute the system sound"),
 )
+_SYSTEM_ONLY = {"volume": ("system_volume_set", "Set the system volume to {level}%."),
+                "mute": ("system_mute", "Muted the system sound."),
+                "unmute": ("system_unmute", "Unmuted the system sound.")}
 
 
 def choose_player(statuses: Iterable[tuple[str, str]]) -> str | None:
@@ -178,7 +187,22 @@ def _system_volume(args: MusicControlArgs, ctx: SkillContext, why: str) -> Skill
     return SkillResult(ResultState.ERROR, f"I couldn't change the system volume: pactl said {detail}.", data)
 
 
+def _system_sound(args: MusicControlArgs, ctx: SkillContext) -> SkillResult:
+    """An absolute volume, mute and unmute act on the system's default output (PulseAudio/PipeWire)."""
+    command, done = _SYSTEM_ONLY[args.action]
+    params = {"level": args.level} if args.action == "volume" else {}
+    result = ctx.executor.run(command, params)
+    data = {"action": args.action, "via": "pactl", "returncode": result.returncode, "stderr": result.stderr[:500],
+            **params}
+    if result.ok:
+        return SkillResult.ok(done.format(level=args.level), **data)
+    detail = result.stderr.strip().splitlines()[0] if result.stderr.strip() else result.message
+    return SkillResult(ResultState.ERROR, f"I couldn't change the system sound: {detail}.", data)
+
+
 def _control(args: MusicControlArgs, ctx: SkillContext) -> SkillResult:
+    if args.action in _SYSTEM_ONLY:
+        return _system_sound(args, ctx)
     result = ctx.executor.run("music.mpris", {"action": args.action}, yes=ctx.yes, confirmation=ctx.confirmation,
                               intent={"skill": "music.control", "args": args.model_dump()})
     data = {"action": args.action, **result.data}

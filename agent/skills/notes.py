@@ -23,7 +23,7 @@ from agent.errors import ModelError
 from agent.events import ResultState, SkillResult
 from agent.safety.executor import ActionOutput, Executor
 from agent.skills.base import Register, SkillContext
-from agent.skills.catalog import NoteDeleteArgs, NotesListArgs, QueryArgs, TextArgs, implement
+from agent.skills.catalog import NoteAddArgs, NoteDeleteArgs, NotesListArgs, QueryArgs, implement
 from agent.store.sqlite import Database, resident
 
 __all__ = ["DB_NAME", "Note", "NoteHit", "NoteStore", "register", "register_actions", "search", "strip_prefix"]
@@ -233,8 +233,10 @@ def _quote(text: str, n: int = 80) -> str:
     return f"“{text if len(text) <= n else text[: n - 1] + '…'}”"
 
 
-def _add(args: TextArgs, ctx: SkillContext) -> SkillResult:
+def _add(args: NoteAddArgs, ctx: SkillContext) -> SkillResult:
     text = strip_prefix(_original_case(args.text, ctx.utterance))
+    if args.list:
+        text = f"{args.list[:1].upper()}{args.list[1:]} list: {text}"
     embedder, why = _embedder(ctx)
     vector = embedder.embed([text])[0] if embedder is not None else None
     note = _store(ctx).add(text, vector=vector, model=_model_key(ctx))

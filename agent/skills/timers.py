@@ -12,8 +12,17 @@ import re
 from datetime import datetime, timedelta
 
 from agent.events import SkillResult
+from agent.scheduling import Reminder, format_clock, format_duration, list_reminders
 from agent.skills.base import Register, SkillContext
-from agent.skills.catalog import ReminderAddArgs, TimerCancelArgs, TimerSetArgs, implement
+from agent.skills.catalog import (
+    ReminderAddArgs,
+    TimerAdjustArgs,
+    TimerCancelArgs,
+    TimerListArgs,
+    TimerRefArgs,
+    TimerSetArgs,
+    implement,
+)
 
 __all__ = ["register"]
 
@@ -86,26 +95,153 @@ def _reminder(args: ReminderAddArgs, ctx: SkillContext) -> SkillResult:
                           text=args.text, due=due.isoformat(timespec="seconds"), moved_to_tomorrow=rolled)
 
 
-def _cancel(args: TimerCancelArgs, ctx: SkillContext) -> SkillResult:
-    """Cancel timer/reminder `id`, or the most recently created pending one (of `kind`, if given)."""
-    from agent.scheduling import ReminderError, cancel_reminder, list_reminders
+def _labelled(reminders: list[Reminder], label: str | None) -> list[Reminder]:
+    if not label:
+        return reminders
+    want = label.lower().strip()
+    return [r for r in reminders if r.text and (want in r.text.lower() or r.text.lower() in want)]
 
-    target_id = args.id
-    if target_id is None:
-        pending = [r for r in list_reminders(ctx.paths) if args.kind is None or r.kind == args.kind]
+
+def _timer_name(r: Reminder) -> str:
+    return f"{r.text} timer" if r.kind == "timer" and r.text else (
+        f"{format_duration(r.seconds or 0, adjective=True)} timer" if r.kind == "timer" else f"reminder {r.text}")
+
+
+def _pick(args: TimerRefArgs, ctx: SkillContext, *, paused: bool | None = None) -> Reminder | SkillResult:
+    """The timer a request means: by number, by label, else the only one (in the right state), else ask."""
+    timers = [r for r in list_reminders(ctx.paths) if r.kind == "timer"]
+    if args.id is not None:
+        chosen = [r for r in timers if r.id == args.id]
+        return chosen[0] if chosen else SkillResult.error(f"There is no running timer {args.id}.")
+    if not timers:
+        return SkillResult.error("You have no timers running.")
+    named = _labelled(timers, args.label)
+    if not named:
+        return SkillResult.error(f"I can't find a {args.label} timer.", clarify="label")
+    fitting = [r for r in named if paused is None or r.paused == paused] or named
+    if len(fitting) == 1 or args.label:
+        return max(fitting, key=lambda r: r.created)
+    names = ", ".join(f"the {_timer_name(r)}" for r in fitting[:4])
+    return SkillResult.error(f"Which timer: {names}?", clarify="label", timers=[r.id for r in fitting])
+
+
+def _cancel(args: TimerCancelArgs, ctx: SkillContext) -> SkillResult:
+    """Cancel timer/reminder `id`, by label, all of a kind, or the most recently created pending one."""
+    from agent.scheduling import ReminderError, cancel_reminder
+
+    pending = [r for r in list_reminders(ctx.paths) if args.kind is None or r.kind == args.kind]
+    if args.id is not None:
+        targets = [args.id]
+    else:
+        pending = _labelled(pending, args.label)
         if not pending:
-            what = f"{args.kind}s" if args.kind else "timers or reminders"
-            return SkillResult.error(f"There are no pending {what} to cancel.")
-        target_id = max(pending, key=lambda r: r.created).id
+            what = f"{args.label} " if args.label else ""
+            kinds = f"{args.kind}s" if args.kind else "timers or reminders"
+            return SkillResult.error(f"There are no pending {what}{kinds} to cancel.")
+        chosen = pending if args.all else [max(pending, key=lambda r: r.created)]
+        targets = [r.id for r in chosen]
+    cancelled: list[Reminder] = []
+    for target_id in targets:
+        try:
+            cancelled.append(cancel_reminder(ctx.paths, target_id, ctx.services))
+        except ReminderError as exc:
+            return SkillResult.error(f"Sorry, {exc.reply}.")
+    if len(cancelled) > 1:
+        return SkillResult.ok(f"Cancelled {len(cancelled)} {cancelled[0].kind}s.", ids=[r.id for r in cancelled],
+                              kind=cancelled[0].kind)
+    one = cancelled[0]
+    what = _timer_name(one) if one.kind == "timer" and one.text else (
+        "timer" if one.kind == "timer" else f"reminder {_spoken(one.text)}")
+    return SkillResult.ok(f"Cancelled the {what}.", id=one.id, kind=one.kind)
+
+
+def _status(args: TimerRefArgs, ctx: SkillContext) -> SkillResult:
+    timers = [r for r in list_reminders(ctx.paths) if r.kind == "timer"]
+    if args.id is None and not args.label and len(timers) > 1:
+        now = datetime.now().astimezone()
+        parts = [f"the {_timer_name(r)} has {format_duration(math.ceil(r.remaining(now)))} left"
+                 + (" (paused)" if r.paused else "") for r in sorted(timers, key=lambda r: r.remaining(now))]
+        return SkillResult.ok("; ".join(parts)[:1].upper() + "; ".join(parts)[1:] + ".",
+                              timers=[r.to_json() for r in timers])
+    picked = _pick(args, ctx)
+    if isinstance(picked, SkillResult):
+        return picked
+    left = math.ceil(picked.remaining())
+    state = ", paused" if picked.paused else ""
+    return SkillResult.ok(f"The {_timer_name(picked)} has {format_duration(left)} left{state}.", id=picked.id,
+                          remaining_s=left, paused=picked.paused, label=picked.text or None)
+
+
+def _pause_or_resume(args: TimerRefArgs, ctx: SkillContext, *, pause: bool) -> SkillResult:
+    from agent.scheduling import ReminderError, open_scheduler
+
+    picked = _pick(args, ctx, paused=not pause)
+    if isinstance(picked, SkillResult):
+        return picked
     try:
-        cancelled = cancel_reminder(ctx.paths, target_id, ctx.services)
+        with open_scheduler(ctx.paths, ctx.services) as scheduler:
+            changed = scheduler.pause(picked.id) if pause else scheduler.resume(picked.id)
     except ReminderError as exc:
         return SkillResult.error(f"Sorry, {exc.reply}.")
-    what = "timer" if cancelled.kind == "timer" else f"reminder {_spoken(cancelled.text)}"
-    return SkillResult.ok(f"Cancelled the {what}.", id=cancelled.id, kind=cancelled.kind)
+    left = math.ceil(changed.remaining())
+    if pause:
+        return SkillResult.ok(f"Paused the {_timer_name(changed)} with {format_duration(left)} left.",
+                              id=changed.id, remaining_s=left)
+    return SkillResult.ok(f"Resumed the {_timer_name(changed)}: {format_duration(left)} to go.", id=changed.id,
+                          remaining_s=left, due=changed.due.isoformat(timespec="seconds"))
+
+
+def _pause(args: TimerRefArgs, ctx: SkillContext) -> SkillResult:
+    return _pause_or_resume(args, ctx, pause=True)
+
+
+def _resume(args: TimerRefArgs, ctx: SkillContext) -> SkillResult:
+    return _pause_or_resume(args, ctx, pause=False)
+
+
+def _adjust(args: TimerAdjustArgs, ctx: SkillContext) -> SkillResult:
+    from agent.scheduling import ReminderError, open_scheduler
+
+    picked = _pick(args, ctx)
+    if isinstance(picked, SkillResult):
+        return picked
+    try:
+        with open_scheduler(ctx.paths, ctx.services) as scheduler:
+            changed = scheduler.adjust(picked.id, args.seconds)
+    except ReminderError as exc:
+        return SkillResult.error(f"Sorry, {exc.reply}.")
+    verb = "Added" if args.seconds > 0 else "Took"
+    change = format_duration(abs(args.seconds))
+    where = "to" if args.seconds > 0 else "off"
+    left = math.ceil(changed.remaining())
+    return SkillResult.ok(f"{verb} {change} {where} the {_timer_name(changed)}: {format_duration(left)} left.",
+                          id=changed.id, remaining_s=left, seconds=args.seconds)
+
+
+def _list(args: TimerListArgs, ctx: SkillContext) -> SkillResult:
+    now = datetime.now().astimezone()
+    pending = [r for r in list_reminders(ctx.paths) if args.kind is None or r.kind == args.kind]
+    kinds = f"{args.kind}s" if args.kind else "timers or reminders"
+    if not pending:
+        return SkillResult.ok(f"You have no {kinds} pending.", items=[])
+    parts = []
+    for r in pending[:8]:
+        if r.kind == "timer":
+            parts.append(f"the {_timer_name(r)}, {format_duration(math.ceil(r.remaining(now)))} left"
+                         + (" (paused)" if r.paused else ""))
+        else:
+            parts.append(f"{r.text} {format_clock(r.due, now)}")
+    more = f", and {len(pending) - 8} more" if len(pending) > 8 else ""
+    return SkillResult.ok(f"You have {len(pending)}: " + "; ".join(parts) + more + ".",
+                          items=[r.to_json() for r in pending])
 
 
 def register(reg: Register) -> None:
     reg(implement("timer.set", _timer))
     reg(implement("timer.cancel", _cancel))
+    reg(implement("timer.status", _status))
+    reg(implement("timer.pause", _pause))
+    reg(implement("timer.resume", _resume))
+    reg(implement("timer.adjust", _adjust))
+    reg(implement("timer.list", _list))
     reg(implement("reminder.add", _reminder))

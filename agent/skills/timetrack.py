@@ -33,7 +33,7 @@ from agent.skills.base import NoArgs, Register, SkillContext
 from agent.skills.catalog import PeriodArgs, ProjectArgs, implement
 from agent.skills.periods import PERIOD_WORDS, period_bounds
 from agent.store.sqlite import Database, resident
-from agent.textnum import words_to_digits
+from agent.values import to_digits
 
 __all__ = ["DB_NAME", "IDLE_THRESHOLD_S", "Entry", "IdleProvider", "ProjectTime", "TimeStore", "idle_provider",
            "register", "register_actions", "report_csv", "sample_idle", "spoken_duration"]
@@ -297,7 +297,7 @@ def _said(project: str, utterance: str) -> bool:
     """Whether `project` comes from what the user said (the language model sometimes invents a placeholder)."""
     if not utterance:
         return True
-    said = set(re.findall(r"\w+", words_to_digits(utterance.lower())))
+    said = set(re.findall(r"\w+", to_digits(utterance.lower())))
     return all(w in said for w in re.findall(r"\w+", project.lower()))
 
 

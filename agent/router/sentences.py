@@ -1,0 +1,274 @@
+"""Tier 1: whole-sentence templates on Home Assistant's intent engine (`hassil`).
+
+Two sources, matched together:
+- each skill's own sentence file (hassil YAML beside its module: intents named after skills, slot lists,
+  expansion rules); slot names are argument names, with these conversions: `duration` → `seconds`,
+  `duration_label` → `seconds` + `label` ("twenty minute laundry"), `neg_duration` → negative `seconds`,
+  `when` → an ISO date-time; every other wildcard is the user's words, verbatim;
+- Home Assistant's community sentences (`home-assistant-intents`, English) for the domains we share
+  (timers, media, volume, time and date, shopping list, never mind), mapped onto our skills by `ha_map`.
+A template matches a whole request, never a keyword. Among several matches the one with the most literal
+(non-wildcard) words wins; a slot that does not convert (a "duration" that is not one) drops its match.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hassil import Intents, recognize_all
+from hassil.intents import TextSlotList, WildcardSlotList
+from hassil.recognize import RecognizeResult
+
+from agent.router.ha_map import HA_INTENTS, HA_SKIP_WORDS, from_home_assistant
+from agent.values import parse_duration, parse_when, to_digits
+
+__all__ = ["SentenceMatch", "SentenceMatcher", "load_sentence_file"]
+
+_LOGGER = logging.getLogger(__name__)
+
+_COMMON = Path(__file__).with_name("common.yaml")
+_SKIP_WORDS = ["please", "can you", "could you", "would you", "will you", "for me", "i'd like you to",
+               "i want you to", "hey", "ok", "okay", "um", "uh", "so", "just", "quickly", "now"]
+_LEADING = re.compile(r"^[\s\-–—:,;.]+|[\s\-–—:,;.!?]+$")
+_ARTICLE = re.compile(r"^(?:the|my|a|an|our|this|that)\s+", re.I)
+
+
+@dataclass(frozen=True)
+class SentenceMatch:
+    skill: str
+    args: dict[str, Any]
+    literal: int  # characters matched by literal template text (more is more specific)
+    source: str  # "skills" or "home-assistant"
+
+
+def load_sentence_file(path: Path) -> dict[str, Any]:
+    """One hassil YAML file as a dict; a broken file is a clear error naming the file."""
+    from agent.errors import ConfigError
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read sentence file: {exc}", file=path) from None
+    if not isinstance(data, dict) or not isinstance(data.get("intents", {}), dict):
+        raise ConfigError("a sentence file needs an 'intents' mapping", file=path)
+    return data
+
+
+def _merge(files: Iterable[Path]) -> dict[str, Any]:
+    merged: dict[str, Any] = {"language": "en", "intents": {}, "lists": {}, "expansion_rules": {}}
+    for path in [_COMMON, *files]:
+        data = load_sentence_file(path)
+        for key in ("lists", "expansion_rules"):
+            merged[key].update(data.get(key) or {})
+        for name, intent in (data.get("intents") or {}).items():
+            merged["intents"].setdefault(name, {"data": []})["data"].extend(intent.get("data", []))
+    return merged
+
+
+def _verbatim(text: str) -> str:
+    return _LEADING.sub("", text).strip()
+
+
+def _label(text: str) -> str | None:
+    label = _ARTICLE.sub("", _verbatim(text))
+    label = re.sub(r"\s+(?:timer|one)$", "", label, flags=re.I).strip()
+    return label if label and len(label.split()) <= 4 and parse_duration(label) is None else None
+
+
+def _duration_label(text: str) -> tuple[int, str | None] | None:
+    words = _verbatim(text).split()
+    for cut in range(len(words), 0, -1):
+        seconds = parse_duration(" ".join(words[:cut]), whole=True)
+        if seconds:
+            rest = " ".join(words[cut:])
+            if not rest:
+                return seconds, None
+            label = _label(rest)
+            return (seconds, label) if label else None
+    return None
+
+
+_MATH_WORDS = re.compile(r"\b(?:plus|minus|times|multiplied|divided|over|percent|squared|cubed|square root|"
+                         r"power|modulo|mod|sum|product|half|double|triple|x|share|split|each|per|average)\b|"
+                         r"[-+*/^%×÷=]")
+
+
+def _arithmetic(text: str) -> bool:
+    """An expression to calculate holds two numbers and an operator, or a number and a function of it."""
+    digits = to_digits(text.lower())
+    numbers = re.findall(r"\d+(?:[.,]\d+)?", digits)
+    return bool(numbers) and bool(_MATH_WORDS.search(digits)) and (
+        len(numbers) >= 2 or bool(re.search(r"square root|squared|cubed|percent|%|half|double|triple", digits)))
+
+
+def _convert(result: RecognizeResult) -> dict[str, Any] | None:
+    """Slots → arguments; None when a slot does not hold what its name promises."""
+    args: dict[str, Any] = {}
+    for name, entity in result.entities.items():
+        text = str(entity.text if entity.is_wildcard else entity.value)
+        if name in ("duration", "neg_duration"):
+            seconds = parse_duration(text, whole=True)
+            if not seconds:
+                return None
+            args["seconds"] = -seconds if name == "neg_duration" else seconds
+        elif name == "duration_label":
+            found = _duration_label(text)
+            if found is None:
+                return None
+            args["seconds"] = found[0]
+            if found[1]:
+                args["label"] = found[1]
+        elif name == "when":
+            when = parse_when(text)
+            if when is None or when[1].strip(" ,."):
+                return None
+            args["when"] = when[0].isoformat(timespec="seconds")
+        elif name == "expression":
+            if not _arithmetic(text):
+                return None
+            args["expression"] = to_digits(_verbatim(text))
+        elif name == "label":
+            label = _label(text)
+            if label is None:
+                return None
+            args["label"] = label
+        elif entity.is_wildcard:
+            value = _verbatim(text)
+            if not value:
+                return None
+            args[name] = value
+        else:
+            args[name] = entity.value
+    return args
+
+
+_ROOMS = ["desktop", "computer", "office", "kitchen", "living room", "lounge", "bedroom", "master bedroom",
+          "bathroom", "garage", "hallway", "hall", "dining room", "basement", "attic", "study", "den", "nursery",
+          "patio", "garden", "porch", "laundry room", "guest room", "kids room", "playroom", "family room"]
+_FLOORS = ["upstairs", "downstairs", "ground floor", "first floor", "second floor", "basement"]
+_Compiled = dict[str, tuple[Intents, frozenset[str]]]
+_CACHE: dict[tuple[str, ...], _Compiled] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _compiled(files: tuple[Path, ...]) -> _Compiled:
+    """Compiling sentences takes a while; a process compiles each set of files once (files are read-only)."""
+    key = tuple(f"{p}:{p.stat().st_mtime_ns}" for p in files)
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = _split(_merge(files))
+        return _CACHE[key]
+
+
+def _home_assistant() -> _Compiled:
+    with _CACHE_LOCK:
+        if ("home-assistant",) not in _CACHE:
+            _CACHE[("home-assistant",)] = _load_home_assistant()
+        return _CACHE[("home-assistant",)]
+
+
+def _load_home_assistant() -> _Compiled:
+    try:
+        from home_assistant_intents import get_intents
+    except ImportError:
+        _LOGGER.warning("home-assistant-intents is not installed; only the skills' own sentences are used")
+        return {}
+    data = get_intents("en")
+    if not data:
+        return {}
+    data = dict(data)
+    data["intents"] = {k: v for k, v in data["intents"].items() if k in HA_INTENTS}
+    return _split(data)
+
+
+class SentenceMatcher:
+    """All sentence files of the registered skills, plus the mapped Home Assistant sentences."""
+
+    def __init__(self, files: Iterable[Path], *, skills: Iterable[str], home_assistant: bool = True) -> None:
+        self._skills = set(skills)
+        self._own = _compiled(tuple(files))
+        self._ha = _home_assistant() if home_assistant else {}
+        # a desktop has no rooms, but people name them out of habit ("pause the music in the kitchen"):
+        # a room is matched and ignored; a device name ("the TV") is a wildcard and ignored too
+        self._ha_lists: dict[str, Any] = {
+            "area": TextSlotList.from_strings(_ROOMS), "floor": TextSlotList.from_strings(_FLOORS),
+            "name": WildcardSlotList("name")}
+        _LOGGER.info("sentences: %d skill intents, %d Home Assistant intents", len(self._own), len(self._ha))
+
+    def keywords(self, skill: str) -> frozenset[str]:
+        """The literal words of a skill's sentences ("kill", "terminate", "process" for process.kill)."""
+        own = self._own.get(skill)
+        return own[1] if own is not None else frozenset()
+
+    def match(self, text: str) -> SentenceMatch | None:
+        """The best whole-sentence match of `text`, converted to a skill and its arguments, or None."""
+        best: SentenceMatch | None = None
+        said = set(_TOKEN.findall(text.lower()))
+        for name, (intents, words) in self._own.items():
+            if name not in self._skills or not words & said:
+                continue
+            for result in recognize_all(text, intents, skip_words=_SKIP_WORDS, language="en"):
+                args = _convert(result)
+                if args is None:
+                    continue
+                cand = SentenceMatch(result.intent.name, args, _literal(result), "skills")
+                if best is None or cand.literal > best.literal:
+                    best = cand
+        context = {"area": "desktop", "domain": "media_player"}
+        for intents, words in self._ha.values():
+            if not words & said:
+                continue
+            for result in recognize_all(text, intents, slot_lists=self._ha_lists,
+                                        skip_words=HA_SKIP_WORDS + _SKIP_WORDS, intent_context=context,
+                                        language="en"):
+                mapped = from_home_assistant(result)
+                if mapped is None or mapped[0] not in self._skills:
+                    continue
+                cand = SentenceMatch(mapped[0], mapped[1], _literal(result), "home-assistant")
+                if best is None or cand.literal > best.literal:
+                    best = cand
+        return best
+
+
+_TOKEN = re.compile(r"[a-z0-9']+")
+_STOP = frozenset({"the", "my", "a", "an", "our", "this", "that", "to", "of", "in", "on", "for", "is", "it", "i",
+                   "me", "and", "or", "with", "at", "by", "be", "s", "some", "one", "your", "you"})
+
+
+def _keywords(template: str, rules: dict[str, str], depth: int = 0) -> set[str]:
+    """The literal words a template (with its expansion rules) can contain, minus the commonest."""
+    text = re.sub(r"\{[^}]*\}", " ", template)
+    words = set(_TOKEN.findall(re.sub(r"<[^>]*>", " ", text).lower()))
+    if depth < 5:
+        for ref in re.findall(r"<([^>]+)>", text):
+            if ref in rules:
+                words |= _keywords(rules[ref], rules, depth + 1)
+    return words - _STOP
+
+
+def _split(data: dict[str, Any]) -> dict[str, tuple[Intents, frozenset[str]]]:
+    """One compiled `Intents` per intent, with the words any of its sentences needs (a quick pre-filter)."""
+    rules = {k: str(v) for k, v in (data.get("expansion_rules") or {}).items()}
+    out: dict[str, tuple[Intents, frozenset[str]]] = {}
+    for name, intent in data["intents"].items():
+        words: set[str] = set()
+        for block in intent.get("data", []):
+            for sentence in block.get("sentences", []):
+                words |= _keywords(sentence, rules)
+        one = {**data, "intents": {name: intent}}
+        out[name] = (Intents.from_dict(one), frozenset(words))
+    return out
+
+
+def _literal(result: RecognizeResult) -> int:
+    wild = sum(len(e.text) for e in result.entities.values() if e.is_wildcard)
+    matched = len(result.text_chunks_matched) if isinstance(result.text_chunks_matched, str) else int(
+        result.text_chunks_matched or 0)
+    return matched * 1000 - wild

@@ -1,0 +1,50 @@
+"""Questions about a topic are not requests: "how do egg timers work" is for `chat`, not `timer.set`.
+
+Applied only when no sentence template matched the whole request (templates are requests by
+construction). A question is *about a topic* when it asks how or why something works, what a thing is
+or means, whether something is good or safe, or what people usually do, and does not point at the
+user's own machine, data or moment ("my", "I", "right now", "left on the timer").
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["is_topic_question"]
+
+_GENERAL = re.compile(
+    r"^(?:"
+    r"how (?:do|does|did|can|could|would|should|is|are|come|often|many|far|big|fast|safe|bad|hot|much do|much does)\b"
+    r"|why\b|explain\b|define\b|describe\b|what happens\b|what would happen\b|what makes\b|what causes\b"
+    r"|tell me (?:about|how|why|what|a fact)\b|who (?:wrote|invented|is|was|were|composed|made|discovered|painted|"
+    r"created|founded|directed|sang|won|built|designed)\b"
+    r"|is it (?:bad|safe|ok|okay|normal|possible|true|worth|better|dangerous|healthy|wise|smart|legal|necessary|"
+    r"a good idea|good|fine|harmful|risky)\b"
+    r"|are (?:\w+ )?(?:bad|safe|dangerous|good|necessary|worth)\b"
+    r"|should (?:i|you|we|people|one)\b|do (?:i|you|we) (?:need|have) to\b|is there a (?:way|reason)\b"
+    r"|what(?:'s| is| are|'re) (?:a|an|the (?:difference|point|purpose|meaning|definition|best way|history|origin|"
+    r"idea|reason|use)|normal|good|typical|usual|considered|so)\b"
+    r"|what (?:is|are) (?!my\b|the\b|your\b|our\b|this\b|that\b|it\b)[a-z]+(?: [a-z]+)?$"
+    r"|what does .+ (?:do|mean|stand for|say)$|what do .+ (?:do|mean)$"
+    r"|(?:which|what) (?:is|are) (?:better|the best|best|safer|faster)\b"
+    r"|what time zone\b|when (?:was|were|did|is the next)\b|where (?:is|are|was|do|does) (?!my\b)"
+    r")")
+_GENERIC_ANYWHERE = re.compile(r"\b(?:usually|typically|normally|in general|generally|on average|people|"
+                               r"most people|someone|anyone|ideal|recommended|difference between)\b")
+_QUESTION = re.compile(r"^(?:how|why|what|who|which|when|where|is|are|does|do|can|could|should|would|will)\b")
+_PERSONAL = re.compile(
+    r"\b(?:my|mine|me|i|i'm|i've|i'd|am i|our|us|we|this (?:computer|machine|pc|laptop|system)|right now|"
+    r"currently|at the moment|left on|remaining|still running|yet|so far|today|this week|this month)\b")
+_ABOUT_CONCEPT = re.compile(r"\b(?:work|works|working|mean|means|do|does|happen|happens|for|in (?:linux|windows|"
+                            r"mac|macos|general|python|bash)|on (?:linux|windows|a mac|mac|macos))\s*$")
+
+
+def is_topic_question(t: str) -> bool:
+    """True when cleaned, lower-case `t` asks about a topic rather than asking the agent to act."""
+    if _GENERAL.search(t):
+        if not _PERSONAL.search(t):
+            return True
+        # "how do I kill a process in linux": about a concept even with "I" in it
+        return bool(re.match(r"^(?:how|why|what|should)\b", t) and _ABOUT_CONCEPT.search(t)
+                    and not re.search(r"\bmy\b", t))
+    return bool(_QUESTION.match(t) and _GENERIC_ANYWHERE.search(t) and not re.search(r"\bmy\b", t))

@@ -1,0 +1,34 @@
+"""Destructive requests that no skill covers ("erase my entire disk", "disable the firewall").
+
+The router sends them to `chat`, and `chat` answers that the agent can't do that; nothing runs. This is a
+plain-words check on the request, not a safety boundary: what changes the system still goes only through
+the executor's allow-list.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["refuses"]
+
+_DESTRUCTIVE = re.compile(
+    r"^(?:(?:please|can you|could you|would you|go ahead and|just|now)\s+)*(?:"
+    r"(?:erase|wipe|nuke|destroy|shred|zero out)\b"
+    r"|(?:re)?format\s+(?:my|the|this|a|all)?\s*(?:\w+\s+)?(?:disk|drive|hard drive|hdd|ssd|computer|partition|usb|"
+    r"laptop|pc|system)\b"
+    r"|(?:delete|remove|rm|trash|get rid of)\s+(?:all|everything|every|the whole|my whole|my entire|the entire|"
+    r"the system|system32|my home|home)\b"
+    r"|(?:disable|turn off|switch off|shut off|stop|uninstall|remove)\s+(?:the\s+|my\s+)?(?:firewall|antivirus|"
+    r"security|updates|selinux|apparmor|password|login|encryption)\b"
+    r"|(?:uninstall|remove)\s+(?:the\s+)?(?:kernel|os|operating system|linux|windows)\b"
+    r"|(?:rm\s+-rf|sudo\s+rm|mkfs|dd\s+if=|chmod\s+-r\s+777)"
+    r"|(?:factory reset|reset)\s+(?:my|the|this)\s+(?:computer|machine|pc|laptop|system)\b"
+    r"|(?:kill|stop)\s+(?:all|every)\s+(?:process|processes|programs)\b"
+    r")", re.I)
+
+
+def refuses(text: str) -> bool:
+    """A destructive request that no skill covers: the agent says it can't; nothing runs."""
+    return bool(_DESTRUCTIVE.search(text.strip()))
+
+

@@ -1,0 +1,233 @@
+"""Spoken and written values: numbers, durations and times. The one parser per kind of value.
+
+Number words become digits with `text2num` (a maintained parser: "twenty-five" → 25, "one hundred and twenty"
+→ 120, "four point five" → 4.5); on top of it this module reads what text2num leaves alone: fractions of a
+unit ("two and a half minutes", "1/2 an hour", "a quarter of an hour", "an hour and a quarter", "three
+quarters of an hour") and unit sums ("1 hour 30 minutes"). Times of day and relative days are read by
+`parse_when`. Everything here is a pure function of its text (and `now`): no state, no I/O.
+
+Documented derivations (what a skill may receive that the user did not say word for word):
+number words → numbers; a duration phrase → seconds; a time phrase → an ISO local date-time.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from text_to_num import alpha2digit
+
+__all__ = [
+    "UNIT_SECONDS",
+    "duration_seconds",
+    "find_duration",
+    "numbers_in",
+    "parse_duration",
+    "parse_number",
+    "parse_when",
+    "to_digits",
+]
+
+UNIT_SECONDS = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "m": 60, "min": 60, "mins": 60,
+                "minute": 60, "minutes": 60, "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
+                "d": 86400, "day": 86400, "days": 86400, "week": 604800, "weeks": 604800}
+_UNIT = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|[smhd])"
+_NUM = r"\d+(?:\.\d+)?"
+_FRACTION_WORDS = {"half": 0.5, "quarter": 0.25}
+_NUMBER_WORD = (r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+                r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred")
+_ORDINALS = {"1st": "first", "2nd": "second", "3rd": "third"}
+
+
+@lru_cache(maxsize=2048)
+def to_digits(text: str) -> str:
+    """Number words as digits ("set a timer for five minutes" → "... 5 minutes"); other words unchanged.
+
+    Ordinals stay words ("second", "first"), so "a thirty second timer" keeps its unit.
+    """
+    if not re.search(r"[a-zA-Z]", text):
+        return text
+    # "thirty second timer" is 30 seconds, not the 32nd: keep the unit a unit
+    text = re.sub(r"\b(" + _NUMBER_WORD + r")[\s-]+second\b", r"\1 sec", text, flags=re.I)
+    out = alpha2digit(text, "en", threshold=0)
+    out = re.sub(r"(?<![\d.])\b(1st|2nd|3rd)\b", lambda m: _ORDINALS[m.group(1)], out)
+    # text2num reads "a 100" for "a hundred": keep the number only
+    return re.sub(r"\b(?:a|an) (\d+)\b(?= (?:dollars?|euros?|pounds?|bucks|percent|%))", r"\1", out)
+
+
+def parse_number(text: str) -> float | None:
+    """A whole phrase as a number: "24", "1,200", "twenty-four", "one and a half", "1/2"; else None."""
+    t = text.strip().lower().replace(",", "")
+    if not t:
+        return None
+    if re.fullmatch(r"\d+(?:\.\d+)?|\.\d+", t):
+        return float(t)
+    m = re.fullmatch(r"(\d+)/(\d+)", t)
+    if m and int(m.group(2)):
+        return int(m.group(1)) / int(m.group(2))
+    d = re.sub(r"^(?:a|an)\s+(?=\d)", "", _fractions(to_digits(t)))
+    return float(d) if re.fullmatch(_NUM, d) else None
+
+
+def numbers_in(text: str) -> list[float]:
+    """Every number the text says, as digits or words ("two and a half" counts as 2.5 and as 2)."""
+    d = to_digits(text.lower())
+    found = [float(x) for x in re.findall(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])|\d+(?=[a-z%$€£])", d)]
+    found += [float(x) for x in re.findall(_NUM, _fractions(d))]
+    found += [float(x.replace(",", "")) for x in re.findall(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", text)]
+    return found
+
+
+def _fractions(d: str) -> str:
+    """Fractions of a unit or a number, on text whose numbers are already digits, as decimals."""
+    s = d
+    s = re.sub(r"\b(\d+)/(\d+)(?:\s+of)?\s+(?:an?\s+)?(?=" + _UNIT + r"\b)",
+               lambda m: f"{int(m[1]) / max(1, int(m[2])):g} ", s)
+    s = re.sub(r"\b(?:a\s+|one\s+)?half(?:\s+of)?\s+an?\s+(" + _UNIT + r")\b", r"0.5 \1", s)
+    s = re.sub(r"\b(?:a\s+)?half[\s-](hour|minute|day)\b", r"0.5 \1", s)
+    s = re.sub(r"\b(?:a\s+)?quarter(?:\s+of)?\s+(?:an?\s+)?(hour|minute|day)\b", r"0.25 \1", s)
+    s = re.sub(r"\b(\d+)\s+quarters?\s+of\s+an?\s+(hour|minute|day)\b", lambda m: f"{int(m[1]) * 0.25:g} {m[2]}", s)
+    s = re.sub(r"\b(?:an?|one)\s+(" + _UNIT + r")\b", r"1 \1", s)
+    # "2 and a half minutes", "2 minutes and a half", "an hour and a quarter"
+    s = re.sub(r"\b(" + _NUM + r")\s+and\s+an?\s+(half|quarter)\b",
+               lambda m: f"{float(m[1]) + _FRACTION_WORDS[m[2]]:g}", s)
+    s = re.sub(r"\b(" + _NUM + r")\s+(" + _UNIT + r")\s+and\s+an?\s+(half|quarter)\b",
+               lambda m: f"{float(m[1]) + _FRACTION_WORDS[m[3]]:g} {m[2]}", s)
+    s = re.sub(r"\b(" + _NUM + r")\s+and\s+3\s+quarters?\b", lambda m: f"{float(m[1]) + 0.75:g}", s)
+    return s
+
+
+def _normalise(text: str) -> str:
+    s = text.lower().replace("-", " ")
+    s = re.sub(r"(\d)(" + _UNIT + r")(?=\d|\b)", r"\1 \2 ", s)  # "90s", "5min", "1h30m"
+    return _fractions(to_digits(s))
+
+
+_PART = re.compile(r"(" + _NUM + r")\s*(" + _UNIT + r")\b")
+_JOIN = re.compile(r"^(?:\s|,|and|plus)*$")
+
+
+def find_duration(text: str) -> tuple[int, str] | None:
+    """The first run of duration parts in free text ("set a timer for 1 hour and 30 minutes") → (seconds, the
+    normalised phrase it came from); None when the text names no duration."""
+    s = _normalise(text)
+    parts = list(_PART.finditer(s))
+    if not parts:
+        return None
+    total, end = 0.0, parts[0].start()
+    start = end
+    for m in parts:
+        if not _JOIN.match(s[end:m.start()]):
+            break
+        total += float(m.group(1)) * UNIT_SECONDS[m.group(2)]
+        end = m.end()
+    seconds = int(round(total))
+    return (seconds, s[start:end]) if seconds > 0 else None
+
+
+def parse_duration(text: str, *, whole: bool = False) -> int | None:
+    """Seconds in a duration phrase: "five minutes", "2 and a half minutes", "an hour and a quarter",
+    "1/2 an hour", "90s", "1h30m". With `whole`, the phrase must be nothing but the duration (a template slot)."""
+    if not whole:
+        found = find_duration(text)
+        return found[0] if found else None
+    seconds = duration_seconds(text)
+    return int(round(seconds)) if seconds else None
+
+
+def duration_seconds(text: str) -> float | None:
+    """Seconds (unrounded) when the whole of `text` is a duration, else None."""
+    s = _normalise(text).strip(" ,.")
+    s = re.sub(r"^(?:for|of|about|in)\s+", "", s)
+    pos, total = 0, 0.0
+    for m in _PART.finditer(s):
+        if not _JOIN.match(s[pos:m.start()]):
+            return None
+        total += float(m.group(1)) * UNIT_SECONDS[m.group(2)]
+        pos = m.end()
+    if pos == 0 or s[pos:].strip(" ,.") or total <= 0:
+        return None
+    return total
+
+
+# --- times ---------------------------------------------------------------------------------------------------
+
+_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_CLOCK = r"(?P<h>\d{1,2})(?::(?P<m>\d{2})|\s(?P<m2>[0-5]\d)(?=\s*(?:a\.?m|p\.?m)))?\s*(?P<ap>a\.?m\.?|p\.?m\.?)?"
+
+
+def _clock(m: re.Match[str], now: datetime) -> datetime | None:
+    hour = int(m.group("h"))
+    minute = int(m.group("m") or m.group("m2") or 0)
+    ampm = (m.group("ap") or "").replace(".", "")
+    if hour > 23 or minute > 59:
+        return None
+    if ampm.startswith("p") and hour < 12:
+        hour += 12
+    elif ampm.startswith("a") and hour == 12:
+        hour = 0
+    t = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if not ampm and hour <= 12 and t <= now:  # "at 5": the next 5 o'clock, am or pm
+        later = t + timedelta(hours=12)
+        t = later if later > now and hour < 12 else t
+    return t
+
+
+def parse_when(text: str, now: datetime | None = None) -> tuple[datetime, str] | None:
+    """Find a time in `text` ("in 20 minutes", "at 5pm", "tomorrow at 9", "on friday", "at noon");
+    return (local datetime, `text` without the time phrase) or None. `now` is the clock (injected in tests)."""
+    now = now or datetime.now().astimezone()
+    s = text
+    digits = _normalise(text)
+    m = re.search(r"\b(?:in|after)\s+((?:" + _NUM + r"\s*" + _UNIT + r"\b(?:\s*,?\s*(?:and\s+)?)?)+)", digits)
+    if m:
+        seconds = parse_duration(m.group(1), whole=True)
+        if seconds:
+            rest = _cut_phrase(s, m.group(0))
+            return now + timedelta(seconds=seconds), rest
+    s = to_digits(s)
+    day_offset = 0
+    day_m = re.search(r"\b(tomorrow|tonight|today|this evening|this afternoon|this morning)\b", s)
+    weekday_m = re.search(r"\b(?:on\s+)?(" + "|".join(_WEEKDAYS) + r")\b", s)
+    if day_m and day_m.group(1) == "tomorrow":
+        day_offset = 1
+    elif weekday_m:
+        day_offset = (_WEEKDAYS.index(weekday_m.group(1)) - now.weekday()) % 7 or 7
+    clock_m = re.search(r"\bat\s+" + _CLOCK + r"\b", s) or re.search(r"\b" + _CLOCK + r"(?<=m)\b", s)
+    noon = re.search(r"\b(?:at\s+)?(noon|midday|midnight)\b", s)
+    target: datetime | None = None
+    if clock_m and (clock_m.group("ap") or s[clock_m.start():clock_m.start() + 2] == "at"):
+        ref = now if day_offset == 0 else (now + timedelta(days=day_offset)).replace(hour=0, minute=0)
+        target = _clock(clock_m, ref)
+        if target is not None and day_m and day_m.group(1) in ("tonight", "this evening") and target.hour < 12:
+            target += timedelta(hours=12)
+    elif noon:
+        hour = 0 if noon.group(1) == "midnight" else 12
+        target = (now + timedelta(days=day_offset)).replace(hour=hour, minute=0, second=0, microsecond=0)
+        if target <= now:
+            target += timedelta(days=1)
+    elif day_m or weekday_m:
+        default_hour = {"tonight": 20, "this evening": 19, "this afternoon": 15, "this morning": 9}.get(
+            day_m.group(1) if day_m else "", 9)
+        target = (now + timedelta(days=day_offset)).replace(hour=default_hour, minute=0, second=0, microsecond=0)
+    if target is None:
+        return None
+    if target <= now and not (day_m or weekday_m):
+        target += timedelta(days=1)  # "at 5pm" said at 6pm means tomorrow
+    rest = s
+    for mm in (clock_m if target else None, noon, day_m, weekday_m):
+        if mm is not None:
+            rest = rest.replace(mm.group(0), " ")
+    return target, re.sub(r"\s+", " ", rest).strip()
+
+
+def _cut_phrase(original: str, phrase_digits: str) -> str:
+    """`original` without the words that became `phrase_digits` (matched on their digit form, word by word)."""
+    words = original.split()
+    target = phrase_digits.split()
+    for i in range(len(words)):
+        for j in range(i + 1, len(words) + 1):
+            if _normalise(" ".join(words[i:j])).split() == target:
+                return " ".join(words[:i] + words[j:])
+    return re.sub(r"\s+", " ", _normalise(original).replace(phrase_digits, " ")).strip()

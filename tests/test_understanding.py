@@ -1,0 +1,211 @@
+"""Understanding (issue 12): one test per example of the issue, on the real router (templates on hassil and
+Home Assistant's sentences, the real MiniLM semantic tier, the real embedded LLM), plus the new timer skills
+on a real APScheduler store, and the grounding rule: no argument the user did not say."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from agent.events import ResultState
+from agent.pipeline import Pipeline
+from agent.router.grounding import grounded, ungrounded_args
+from agent.router.topic import is_topic_question
+from agent.services import Services
+from agent.values import parse_duration, parse_when
+
+NOW = datetime(2026, 3, 10, 14, 0)  # a fixed clock: never the wall clock
+
+
+@pytest.fixture(scope="module")
+def router(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    import os
+
+    home = tmp_path_factory.mktemp("understanding")
+    old = os.environ.get("AGENT_HOME")
+    os.environ["AGENT_HOME"] = str(home)
+    from agent.services import build_services
+
+    services = build_services()
+    router = services.router()
+    yield router
+    if old is None:
+        os.environ.pop("AGENT_HOME", None)
+    else:
+        os.environ["AGENT_HOME"] = old
+
+
+def _route(router: Any, text: str) -> Any:
+    router.context.last = None
+    intent = router.route(text)
+    assert not ungrounded_args(intent.args, text) or intent.skill == "chat", intent
+    return intent
+
+
+# --- the examples at the top of the issue ------------------------------------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "skill", "args"),
+    [
+        ("how much time is left on my timer", "timer.status", {}),
+        ("how does a mechanical kitchen timer actually work", "chat", {}),
+        ("what does kill -9 actually do in linux", "chat", {}),
+        ("chrome isn't responding, force quit it", "process.kill", {"name": "chrome"}),
+        ("pull up the calculator app", "apps.open", {"target": "calculator"}),
+        ("set a timer for 2 and a half minutes", "timer.set", {"seconds": 150}),
+        ("1 and a half hours timer", "timer.set", {"seconds": 5400}),
+        ("set a timer for 1/2 an hour", "timer.set", {"seconds": 1800}),
+        ("set a timer for a quarter of an hour", "timer.set", {"seconds": 900}),
+        ("jot this down - meeting moved to thursday", "notes.add", {"text": "meeting moved to thursday"}),
+        ("add a note test one", "notes.add", {"text": "test one"}),
+        ("format my hard drive", "chat", {}),
+        ("delete everything in my home folder", "chat", {}),
+        ("pause my timer", "timer.pause", {}),
+        ("resume timer", "timer.resume", {}),
+        ("set the volume to 40", "music.control", {"action": "volume", "level": 40}),
+        ("mute", "music.control", {"action": "mute"}),
+        ("unmute the sound", "music.control", {"action": "unmute"}),
+        ("add eggs to my shopping list", "notes.add", {"text": "eggs", "list": "shopping"}),
+        ("never mind", "agent.stop", {}),
+        ("who are you", "agent.help", {"topic": "identity"}),
+        ("add two minutes to the pizza timer", "timer.adjust", {"seconds": 120, "label": "pizza"}),
+        ("take a minute off the timer", "timer.adjust", {"seconds": -60}),
+        ("what timers do I have", "timer.list", {"kind": "timer"}),
+        ("how long is left on the pizza timer", "timer.status", {"label": "pizza"}),
+    ],
+)
+def test_issue_examples(router: Any, text: str, skill: str, args: dict[str, Any]) -> None:
+    intent = _route(router, text)
+    assert intent.skill == skill, intent
+    for key, value in args.items():
+        assert intent.args.get(key) == value, (key, intent.args)
+    if skill == "notes.add":
+        assert intent.args["text"] == args["text"]  # verbatim: never "test 1", never rewritten
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("text", ["how much time is left on my timer", "how does a mechanical kitchen timer "
+                                  "actually work", "what's a normal CPU temperature", "is it bad to force quit apps",
+                                  "what is a firewall"])
+def test_questions_never_start_anything(router: Any, text: str) -> None:
+    intent = _route(router, text)
+    assert intent.skill not in ("timer.set", "process.kill", "security.scan", "system.status"), intent
+
+
+@pytest.mark.slow
+def test_a_request_without_its_argument_asks(router: Any) -> None:
+    intent = _route(router, "set a timer")
+    assert intent.skill == "timer.set"
+    assert intent.question == "How long should the timer run?"
+    intent = _route(router, "kill")
+    assert intent.skill == "process.kill"
+    assert intent.question is not None
+    assert "name" not in intent.args
+
+
+# --- spoken values: one parser ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("2 and a half minutes", 150), ("two and a half minutes", 150), ("1 and a half hours", 5400),
+     ("1/2 an hour", 1800), ("a quarter of an hour", 900), ("an hour and a quarter", 4500),
+     ("three quarters of an hour", 2700), ("half an hour", 1800), ("ninety seconds", 90),
+     ("a thirty second", 30), ("1 hour 30 minutes", 5400)],
+)
+def test_spoken_durations(text: str, seconds: int) -> None:
+    assert parse_duration(text) == seconds
+
+
+def test_spoken_times_use_an_injected_clock() -> None:
+    found = parse_when("remind me in two and a half hours to stretch", NOW)
+    assert found is not None
+    assert found[0] == NOW + timedelta(minutes=150)
+    assert found[1] == "remind me to stretch"
+
+
+# --- grounding --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("value", "text", "ok"),
+    [("chrome", "chrome isn't responding, force quit it", True),
+     ("process.kill", "chrome isn't responding, force quit it", False),
+     (1234567890123456, "chrome isn't responding, force quit it", False),
+     (10, "how much time is left on my timer", False),
+     (150, "set a timer for two and a half minutes", True),
+     (-60, "take a minute off the timer", True),
+     ("app.file.file.file", "pull up the calculator app", False),
+     ("Thursday", "meeting moved to thursday", True)],
+)
+def test_grounding(value: Any, text: str, ok: bool) -> None:
+    assert grounded(value, text) is ok
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [("how do egg timers work", True), ("is it bad to force quit apps", True), ("what is a firewall", True),
+     ("what's a normal cpu temperature", True), ("why do programs stop responding", True),
+     ("how much memory am i using", False), ("which processes use the most memory", False),
+     ("what's the battery level", False)],
+)
+def test_topic_questions(text: str, topic: bool) -> None:
+    assert is_topic_question(text) is topic
+
+
+# --- the new timer skills, end to end on the real scheduler store ----------------------------------------
+
+@pytest.mark.slow
+def test_timer_status_pause_resume_adjust_list(services: Services) -> None:
+    pipeline = Pipeline(services)
+
+    def ask(text: str) -> Any:
+        outcome = pipeline.handle(text, source="test")
+        return outcome
+
+    started = ask("set a 10 minute pizza timer")
+    assert started.intent.skill == "timer.set"
+    assert started.intent.args == {"seconds": 600, "label": "pizza"}
+    assert ask("set a timer for 5 minutes").result.state is ResultState.OK
+    status = ask("how much time is left on the pizza timer")
+    assert status.intent.skill == "timer.status"
+    assert "pizza timer has 10 minutes" in status.result.reply
+    paused = ask("pause the pizza timer")
+    assert paused.intent.skill == "timer.pause"
+    assert paused.result.state is ResultState.OK, paused.result.reply
+    left = paused.result.data["remaining_s"]
+    assert 590 <= left <= 600
+    added = ask("add two minutes to the pizza timer")
+    assert added.result.state is ResultState.OK, added.result.reply
+    assert added.result.data["remaining_s"] == pytest.approx(left + 120, abs=2)
+    # a paused timer survives a restart, paused, with its time left
+    from agent.scheduling import list_reminders
+
+    pizza = next(r for r in list_reminders(services.paths) if r.text == "pizza")
+    assert pizza.paused
+    assert pizza.remaining() == pytest.approx(left + 120, abs=2)
+    resumed = ask("resume the pizza timer")
+    assert resumed.intent.skill == "timer.resume"
+    assert resumed.result.state is ResultState.OK, resumed.result.reply
+    listing = ask("which timers are running")
+    assert listing.intent.skill == "timer.list"
+    assert len(listing.result.data["items"]) == 2
+    cancelled = ask("cancel the pizza timer")
+    assert cancelled.result.state is ResultState.OK, cancelled.result.reply
+    assert [r.text for r in list_reminders(services.paths)] == [""]
+
+
+@pytest.mark.slow
+def test_honest_answers_about_the_agent(services: Services) -> None:
+    pipeline = Pipeline(services)
+    who = pipeline.handle("who are you", source="test")
+    assert who.intent.skill == "agent.help"
+    assert "runs entirely on this computer" in who.result.reply
+    model = pipeline.handle("what model do you use", source="test")
+    assert "smollm2-135m-instruct" in model.result.reply
+    assert "llm.model_path" in model.result.reply
+    refused = pipeline.handle("erase my entire disk", source="test")
+    assert refused.intent.skill == "chat"
+    assert "can't do that" in refused.result.reply
+    assert refused.result.data.get("refused") is True
