@@ -197,8 +197,13 @@ class VoiceSettings(_Strict):
     input_device: str | int | None = Field(None, description="microphone: index, name (or a unique part of it), "
                                            "or pulse:SOURCE; default: the system default (see `agent devices`)")
     output_device: str | int | None = Field(None, description="speaker: index, name, or pulse:SINK")
-    wake_word: bool = Field(True, description="always-on listening for the wake phrase (VAD-gated)")
-    wake_phrase: str = Field("hey computer", min_length=2, max_length=60)
+    wake_word: bool | str = Field("hey_jarvis", description="how the agent wakes: an openWakeWord model (hey_jarvis, "
+                                  "hey_mycroft, alexa, okay_nabu, hey_rhasspy, or a .tflite path; nothing is "
+                                  "transcribed before it fires), 'phrase' (Whisper listens for wake_phrase), or "
+                                  "'off' (push-to-talk / hands-free only); true: hey_jarvis, false: off")
+    wake_word_threshold: float = Field(0.5, ge=0.05, le=0.99, description="openWakeWord probability that wakes")
+    wake_phrase: str = Field("hey computer", min_length=2, max_length=60, description="the custom phrase for "
+                             "wake_word: phrase")
     wake_threshold: float = Field(0.75, ge=0.3, le=1.0, description="fuzzy match needed to accept the wake phrase")
     hands_free: bool = Field(False, description="every utterance is a request, no wake phrase (quiet rooms, tests); "
                              "a tap on the push-to-talk key toggles it")
@@ -212,6 +217,10 @@ class VoiceSettings(_Strict):
                                        "tiny.en")
     whisper_compute_type: str = Field("int8", description="int8, int8_float32, float32, ...")
     whisper_beam_size: int = Field(1, ge=1, le=10)
+    whisper_hypotheses: int = Field(3, ge=1, le=10, description="candidate transcripts per command (beam search); "
+                                    "the one the router understands best wins among the acoustically likely ones")
+    whisper_bias: bool = Field(True, description="prompt Whisper with the skills' example commands, so command "
+                               "words are expected")
     whisper_threads: int | None = Field(None, ge=1, le=64, description="default: the number of cores (max 4)")
     whisper_window_s: float = Field(10.0, ge=1.0, le=30.0, description="encoder window for short commands (30: "
                                     "standard Whisper; 10 measured 4x faster with the same words)")

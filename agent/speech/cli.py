@@ -41,11 +41,13 @@ def _out(obj: dict[str, Any]) -> None:
     _echo(json.dumps(obj, ensure_ascii=False, default=str))
 
 
-def cmd_transcribe(ns: argparse.Namespace) -> int:
+def cmd_transcribe(services_factory: ServicesFactory, ns: argparse.Namespace) -> int:
     from agent.speech.audio import read_audio
     from agent.speech.stt import WhisperTranscriber
 
-    stt = WhisperTranscriber.from_settings(_settings())  # loaded once for every file
+    services = services_factory()  # the commands it knows bias what it hears (see agent.speech.stt)
+    stt = WhisperTranscriber.from_settings(services.settings, registry=services.registry)  # once for every file
+    stt.attach_router(services)
     status = 0
     for name in ns.files:
         try:
@@ -182,7 +184,8 @@ def ask_audio(services: Any, ns: argparse.Namespace) -> int:
     from agent.speech.tts import PiperSynthesizer, Speaker
 
     audio = read_audio(ns.audio)
-    stt = WhisperTranscriber.from_settings(services.settings)
+    stt = WhisperTranscriber.from_settings(services.settings, registry=services.registry)
+    stt.attach_router(services)
     heard = stt.transcribe(audio)
     services.bus.publish(Transcript(heard.text, heard.confidence, heard.audio_s * 1000))
     timings: dict[str, float] = {"stt": heard.ms}
@@ -236,7 +239,7 @@ def add_parsers(sub: Any, services_factory: ServicesFactory) -> None:
     t = sub.add_parser("transcribe", help="speech to text for audio files (models loaded once)")
     t.add_argument("files", nargs="+", metavar="FILE.wav")
     t.add_argument("--json", action="store_true", help='one JSON per file: {"file","text","ms","audio_s"}')
-    t.set_defaults(fn=cmd_transcribe)
+    t.set_defaults(fn=lambda ns: cmd_transcribe(services_factory, ns))
 
     s = sub.add_parser("say", help="speak TEXT with the Piper voice (or write it to --out FILE.wav)")
     s.add_argument("text", nargs="+")

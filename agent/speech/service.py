@@ -1,9 +1,13 @@
-"""The live voice loop: microphone → VAD → (wake phrase | push-to-talk | hands-free) → Whisper → pipeline → Piper.
+"""The live voice loop: microphone → VAD → (wake word | push-to-talk | hands-free) → Whisper → pipeline → Piper.
 
-Threads: the listener reads the microphone and runs the endpointer (never blocked by models); the worker
-transcribes and runs requests through `Pipeline.handle(text, source="voice")`; the speaker plays replies;
-pynput delivers push-to-talk. Barge-in: the push-to-talk key, the wake phrase, or "stop" (heard while speaking)
-cut the reply at once; `StopSpeaking` on the bus does too. `MuteListening`/`UnmuteListening` close and reopen
+Threads: the listener reads the microphone, runs the endpointer and the wake-word model (never blocked by
+Whisper); the worker transcribes and runs requests through `Pipeline.handle(text, source="voice")`; the speaker
+plays replies; pynput delivers push-to-talk. With the wake-word model (the default), an utterance reaches Whisper
+only when the model fired during it (or just after it), in the follow-up window after a reply, with push-to-talk,
+in hands-free mode, or while the agent speaks (to hear "stop"); everything else is dropped unheard. The Whisper
+phrase matcher (`voice.wake_word: phrase`) transcribes VAD-gated speech to look for a custom phrase instead.
+Barge-in: the push-to-talk key, the wake word, or "stop" (heard while speaking) cut the reply at once;
+`StopSpeaking` on the bus does too. `MuteListening`/`UnmuteListening` close and reopen
 the microphone. Every request logs and publishes (`VoiceTimings`) its stage timings.
 
 The resident agent starts it with `start_voice(services)`; without a microphone that logs one message and the
@@ -19,6 +23,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +48,8 @@ from agent.speech.ptt import PttEvent, PushToTalk
 from agent.speech.stt import Transcriber, WhisperTranscriber, vad_params
 from agent.speech.tts import PiperSynthesizer, Speaker
 from agent.speech.vad import Endpointer, SileroVad, Utterance, VadParams, VoiceActivity
-from agent.speech.wake import WakeDetector, WhisperWake, is_stop
+from agent.speech.wake import WakeDetector, WhisperWake, is_stop, match_wake
+from agent.speech.wakeword import OpenWakeWordModel, WakeWordModel, choose_wake
 
 __all__ = ["VoiceOptions", "VoiceService", "build_voice", "start_voice", "stop_voice", "warm_up"]
 
@@ -52,6 +58,9 @@ _LOGGER = logging.getLogger(__name__)
 _SHARED_KEY = "voice"
 _RING_BLOCKS = 10  # ~320 ms kept before a push-to-talk press
 _PIPELINE_LOCK = "pipeline.lock"  # the resident agent's one-request-at-a-time lock (agent.app.pipeline_lock)
+_WAKE_BEFORE_S = 0.3  # a detection this long before an utterance's first voiced window still wakes it
+_WAKE_AFTER_S = 0.6  # ... and this long after the endpointer closed it (the model fires at the word's end)
+_WAKE_REFRACTORY_S = 1.5  # one wake word fires once
 
 
 @dataclass
@@ -63,11 +72,14 @@ class VoiceOptions:
     speak_replies: bool = True
     ptt_key: str | None = None
     tap_s: float = 0.35
+    wake_threshold: float = 0.5  # the wake-word model's probability that wakes
 
     @classmethod
     def from_settings(cls, settings: Settings) -> VoiceOptions:
         v = settings.voice
-        return cls(v.wake_word, v.wake_phrase, v.hands_free, v.follow_up_s, v.speak_replies, v.ptt_key, v.tap_s)
+        choice = choose_wake(v.wake_word, v.wake_phrase, openwakeword=True)
+        return cls(choice.kind != "off", choice.spoken or v.wake_phrase, v.hands_free, v.follow_up_s,
+                   v.speak_replies, v.ptt_key, v.tap_s, v.wake_word_threshold)
 
 
 @dataclass
@@ -82,13 +94,14 @@ class VoiceService:
     def __init__(self, services: Services, *, source: AudioInput | None, speaker: Speaker | None,
                  stt: Transcriber, vad: VoiceActivity, wake: WakeDetector | None = None,
                  options: VoiceOptions | None = None, params: VadParams | None = None,
-                 pipeline: Pipeline | None = None) -> None:
+                 pipeline: Pipeline | None = None, wake_model: WakeWordModel | None = None) -> None:
         self.services = services
         self.source = source
         self.speaker = speaker
         self.stt = stt
         self.vad = vad
         self.wake = wake
+        self.wake_model = wake_model
         self.options = options or VoiceOptions()
         self.endpointer = Endpointer(params or VadParams())
         self.pipeline = pipeline or Pipeline(services)
@@ -109,6 +122,10 @@ class VoiceService:
         self._threads: list[threading.Thread] = []
         self._working = False
         self._detach: list[Callable[[], None]] = []
+        self.woke_at = -1e9  # monotonic time of the last wake-word detection
+        self.wakes = 0  # wake-word detections
+        self.transcribed = 0  # utterances handed to Whisper
+        self.ignored = 0  # utterances dropped without being transcribed (no wake word)
 
     # -- life cycle ----------------------------------------------------------------------------------------------
     def start(self, *, ptt: bool = True) -> None:
@@ -135,8 +152,10 @@ class VoiceService:
     def describe(self) -> str:
         if self.hands_free:
             how = "hands-free (every utterance is a request)"
+        elif self.wake_model is not None and self.options.wake_word:
+            how = f"wake word {self.options.wake_phrase!r} (openWakeWord {self.wake_model.name})"
         elif self.wake is not None and self.options.wake_word:
-            how = f"wake phrase {self.options.wake_phrase!r}"
+            how = f"wake phrase {self.options.wake_phrase!r} (Whisper)"
         else:
             how = "push-to-talk only"
         ptt = f", push-to-talk {self.options.ptt_key}" if self.ptt is not None else ""
@@ -217,9 +236,25 @@ class VoiceService:
             if self.endpointer.pending:
                 self.endpointer.reset()
             return
+        if self.wake_model is not None and self.options.wake_word and not self.hands_free:
+            self._listen_for_wake_word(block)
         utterance = self.endpointer.feed(block, self.vad.probability(block))
         if utterance is not None:
             self._queue.put(_Item(utterance))
+
+    def _listen_for_wake_word(self, block: np.ndarray) -> None:
+        assert self.wake_model is not None
+        prob = self.wake_model.process(block)
+        now = time.monotonic()
+        if prob < self.options.wake_threshold or now - self.woke_at < _WAKE_REFRACTORY_S:
+            return
+        self.woke_at = now
+        self.wakes += 1
+        self.wake_model.reset()
+        _LOGGER.info("wake word %r heard (%.2f)", self.wake_model.name, prob)
+        if self.speaker is not None and self.speaker.stop():
+            _LOGGER.info("barge-in: wake word")
+        self._activity("listening")
 
     def _end_of_source(self) -> None:
         last = self.endpointer.flush()
@@ -311,14 +346,22 @@ class VoiceService:
             self._request(utt)
             return
         started = utt.speech_start or utt.ended - utt.seconds
+        if self._woken(utt, started):
+            self._request_after_wake(utt)
+            return
         if self.speaker is not None and (self.speaker.speaking or started < self.speaker.last_spoke_at + 0.1):
             self._barge_in(utt)  # heard while we were talking: only "stop" or the wake phrase count
             return
         if self.hands_free or started < self.follow_up_until:
             self._request(utt)
             return
+        if self.wake_model is not None:
+            self.ignored += 1
+            _LOGGER.debug("%.1f s of speech without the wake word: not transcribed", utt.seconds)
+            return
         if self.wake is None or not self.options.wake_word:
             return
+        self.transcribed += 1
         result = self.wake.detect(utt.audio)
         if result.matched is None:
             return
@@ -328,6 +371,29 @@ class VoiceService:
             return
         self._open_follow_up()
 
+    def _woken(self, utt: Utterance, started: float) -> bool:
+        """Did the wake-word model fire during `utt` (or just after it: it fires at the end of the word)?"""
+        if self.wake_model is None or not self.options.wake_word or self.hands_free:
+            return False
+        wait = utt.ended + _WAKE_AFTER_S - time.monotonic()
+        if self.woke_at < started - _WAKE_BEFORE_S and wait > 0:
+            self._closing.wait(wait)  # the model may still fire on the utterance's last word
+        return started - _WAKE_BEFORE_S <= self.woke_at <= utt.ended + _WAKE_AFTER_S
+
+    def _request_after_wake(self, utt: Utterance) -> None:
+        """The wake word was said in `utt`: what follows it is the request; the wake word alone opens a follow-up."""
+        heard = self._transcribe(utt)
+        match = match_wake(heard.text, self.options.wake_phrase, 0.6)
+        rest = match.remainder if match is not None else heard.text
+        if not rest or is_stop(rest) or not any(ch.isalnum() for ch in rest):
+            self._open_follow_up()
+            return
+        self._request(utt, text=rest, stt_ms=heard.ms)
+
+    def _transcribe(self, utt: Utterance, max_s: float | None = None) -> Any:
+        self.transcribed += 1
+        return self.stt.transcribe(utt.audio, max_s=max_s)
+
     def _open_follow_up(self) -> None:
         with self._lock:
             self.follow_up_until = time.monotonic() + self.options.follow_up_s
@@ -336,10 +402,9 @@ class VoiceService:
         self._activity("listening")
 
     def _barge_in(self, utt: Utterance) -> None:
-        heard = self.stt.transcribe(utt.audio, max_s=3.0)
-        from agent.speech.wake import match_wake
-
-        wake = match_wake(heard.text, self.options.wake_phrase) if self.options.wake_word else None
+        heard = self._transcribe(utt, max_s=3.0)
+        phrase_wake = self.options.wake_word and self.wake_model is None
+        wake = match_wake(heard.text, self.options.wake_phrase) if phrase_wake else None
         if not (is_stop(heard.text) or wake is not None):
             return  # most likely our own voice coming back through the microphone
         assert self.speaker is not None
@@ -356,7 +421,7 @@ class VoiceService:
         self._activity("thinking")
         timings: dict[str, float] = {}
         if text is None:
-            heard = self.stt.transcribe(utt.audio)
+            heard = self._transcribe(utt)
             text, stt_ms = heard.text, heard.ms
             _LOGGER.debug("heard %r (%s decode, %.1f s of speech in %.1f s)", text, heard.path, heard.speech_s,
                           heard.audio_s)
@@ -444,15 +509,28 @@ def build_voice(services: Services, *, source: AudioInput | None = None, output:
         source = open_input(settings)
     if output is None and use_devices:
         output = open_output(settings)
-    stt = WhisperTranscriber.from_settings(settings)
+    stt = WhisperTranscriber.from_settings(settings, registry=services.registry)
+    stt.attach_router(services)
     speaker = None
     if output is not None:
         speaker = Speaker(PiperSynthesizer.from_settings(settings), output, chime_on=settings.voice.chime)
     options = VoiceOptions.from_settings(settings)
-    wake = WhisperWake(stt, options.wake_phrase, threshold=settings.voice.wake_threshold) if options.wake_word \
-        else None
+    choice = choose_wake(settings.voice.wake_word, settings.voice.wake_phrase, openwakeword=_has_openwakeword())
+    wake: WakeDetector | None = None
+    wake_model: WakeWordModel | None = None
+    if choice.kind == "model":
+        wake_model = OpenWakeWordModel(choice.name, choice.path)
+    elif choice.kind == "phrase":
+        wake = WhisperWake(stt, options.wake_phrase, threshold=settings.voice.wake_threshold)
+    _LOGGER.info("wake: %s", choice.reason)
     return VoiceService(services, source=source, speaker=speaker, stt=stt, vad=SileroVad(), wake=wake,
-                        options=options, params=vad_params(settings))
+                        options=options, params=vad_params(settings), wake_model=wake_model)
+
+
+def _has_openwakeword() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pyopen_wakeword") is not None
 
 
 def warm_up(service: VoiceService) -> None:

@@ -1,8 +1,15 @@
 """Speech to text with faster-whisper: VAD-trimmed audio in, text out, never text from silence.
 
-Short commands take a fast path: the encoder runs on a `window_s` window (10 s) instead of Whisper's fixed
-30 s, which measured 4x faster on tiny.en with the same words; a transcript that loops (a known failure of
-short windows) or a clip longer than the window falls back to the standard 30 s decoding.
+Commands are decoded knowing what people say to the agent: a `prompt` of example commands (built by
+`agent.speech.vocab` from the skill registry) goes in as Whisper's previous text, so "note", "timer" and "Firefox"
+are expected words. Whisper returns `hypotheses` candidates (beam search); when a `judge` is attached (how well the
+router understands a text, 0..1) the candidate the router understands best wins among those the acoustics rate
+about as likely, else the acoustically best one stays: free text ("remind me to water the plants") is kept as heard.
+
+Short commands take a fast path: the encoder runs on a `window_s` window instead of Whisper's fixed 30 s; a decode
+that loops, compresses too well or is too unlikely, or a clip longer than the window, falls back to the standard
+decoding (30 s window, temperature fallback). A phrase said once but decoded twice ("Set a timer. Set a timer.")
+is cut to one.
 
 No hallucinated "Thank you." on an empty clip: audio without Silero-detected speech never reaches Whisper,
 and a decoding Whisper itself rates as no speech with a low likelihood is dropped.
@@ -18,6 +25,7 @@ import threading
 import time
 import zlib
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,13 +37,34 @@ from agent.errors import ModelError
 from agent.speech.audio import SAMPLE_RATE
 from agent.speech.vad import VadParams, speech_segments
 
-__all__ = ["ScriptedTranscriber", "Transcriber", "Transcription", "WhisperTranscriber", "is_degenerate", "vad_params"]
+__all__ = [
+    "Hypothesis",
+    "Judge",
+    "ScriptedTranscriber",
+    "Transcriber",
+    "Transcription",
+    "WhisperTranscriber",
+    "choose_hypothesis",
+    "collapse_repeats",
+    "is_degenerate",
+    "vad_params",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
 _NO_SPEECH_PROB = 0.6
 _LOW_LOGPROB = -0.8
 _FRAMES_PER_S = 100  # Whisper's log-mel frames per second
+_UNLIKELY = -1.0  # a fast-path decode below this average log-probability is decoded again the standard way
+_MARGIN = 0.25  # a candidate this much less likely (avg log-prob per token) than the best may still be chosen
+
+Judge = Callable[[str], float]  # how well the agent understands a text: 0 (not at all) .. 1 (a complete command)
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    text: str
+    logprob: float  # average log-probability per token
 
 
 @dataclass(frozen=True)
@@ -49,6 +78,7 @@ class Transcription:
     no_speech_prob: float = 0.0
     avg_logprob: float = 0.0
     path: str = "fast"
+    alternatives: tuple[str, ...] = ()  # the other candidates Whisper proposed, best first
 
     @property
     def confidence(self) -> float:
@@ -83,6 +113,36 @@ def vad_params(settings: Settings) -> VadParams:
                      v.vad_min_silence_ms, max_utterance_s=v.max_utterance_s)
 
 
+def collapse_repeats(text: str) -> str:
+    """A phrase of two or more words decoded twice or more in a row ("Pause the music. Pause the music.", possibly
+    cut short at the end) becomes the phrase once; anything else is returned unchanged."""
+    words = text.split()
+    norm = [re.sub(r"[^\w']", "", w.lower()) for w in words]
+    for n in range(2, len(words) // 2 + 1):
+        unit = norm[:n]
+        if norm[n:2 * n] != unit:
+            continue
+        rest = norm[2 * n:]
+        if all(w == unit[i % n] for i, w in enumerate(rest)):
+            return " ".join(words[:n]).rstrip(",;")
+    return text
+
+
+def choose_hypothesis(hypotheses: list[Hypothesis], judge: Judge | None, *, margin: float = _MARGIN) -> Hypothesis:
+    """The acoustically best candidate, unless another one within `margin` of its log-probability is understood
+    clearly better by `judge` (by more than 0.1): then that one. Degenerate candidates never win."""
+    usable = [h for h in hypotheses if h.text and not is_degenerate(h.text)] or hypotheses
+    best = max(usable, key=lambda h: h.logprob)
+    if judge is None or len(usable) < 2:
+        return best
+    close = [h for h in usable if h.logprob >= best.logprob - margin]
+    if len(close) < 2:
+        return best
+    scores = {h.text: judge(h.text) for h in close}
+    top = max(close, key=lambda h: (scores[h.text], h.logprob))
+    return top if scores[top.text] > scores[best.text] + 0.1 else best
+
+
 def is_degenerate(text: str) -> bool:
     """True for a looping decode ("open firefox open firefox open firefox") or one that compresses too well."""
     words = re.findall(r"[\w']+", text.lower())
@@ -96,10 +156,12 @@ def is_degenerate(text: str) -> bool:
 
 
 class WhisperTranscriber(Transcriber):
-    """faster-whisper on CPU; the model loads once, in the constructor."""
+    """faster-whisper on CPU; the model loads once, in the constructor. `prompt`: text Whisper takes as already
+    said (the command vocabulary); `hypotheses`: candidates per fast-path decode; `judge`: see `choose_hypothesis`."""
 
     def __init__(self, model_dir: Path, *, compute_type: str = "int8", beam_size: int = 1,
-                 threads: int | None = None, window_s: float = 10.0, vad: VadParams | None = None) -> None:
+                 threads: int | None = None, window_s: float = 10.0, vad: VadParams | None = None,
+                 prompt: str = "", hypotheses: int = 1, judge: Judge | None = None) -> None:
         from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
@@ -111,24 +173,49 @@ class WhisperTranscriber(Transcriber):
         except (RuntimeError, ValueError, OSError) as exc:
             raise ModelError(f"cannot load: {exc}", model=str(model_dir),
                              fix="check voice.whisper_model and voice.whisper_compute_type") from exc
+        self.model_dir = Path(model_dir)
         self.beam_size = beam_size
+        self.hypotheses = max(1, hypotheses)
         self.window_s = window_s
         self.vad = vad or VadParams()
+        self.judge = judge
         self.multilingual = bool(self._model.model.is_multilingual)
         self._tokenizer = Tokenizer(self._model.hf_tokenizer, self.multilingual, task="transcribe",
                                     language="en" if self.multilingual else None)
         self._suppress = list(get_suppressed_tokens(self._tokenizer, [-1]) or [])
+        self.prompt = ""
+        self._prompt_tokens: list[int] = []
+        self.set_prompt(prompt)
         self._lock = threading.Lock()
-        _LOGGER.info("whisper model %s loaded in %.0f ms (%s, %d threads)", model_dir,
-                     (time.perf_counter() - started) * 1000, compute_type, threads)
+        _LOGGER.info("whisper model %s loaded in %.0f ms (%s, %d threads, %d prompt tokens)", model_dir,
+                     (time.perf_counter() - started) * 1000, compute_type, threads, len(self._prompt_tokens))
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> WhisperTranscriber:
+    def from_settings(cls, settings: Settings, *, registry: Any = None) -> WhisperTranscriber:
+        """The configured model; with `voice.whisper_bias`, prompted with the commands of `registry` (default: the
+        installed skills)."""
         from agent.models.catalog import whisper_model_path
 
         v = settings.voice
+        prompt = ""
+        if v.whisper_bias:
+            from agent.speech.vocab import command_sentences, decoding_prompt
+
+            prompt = decoding_prompt(command_sentences(registry))
         return cls(whisper_model_path(settings), compute_type=v.whisper_compute_type, beam_size=v.whisper_beam_size,
-                   threads=v.whisper_threads, window_s=v.whisper_window_s, vad=vad_params(settings))
+                   threads=v.whisper_threads, window_s=v.whisper_window_s, vad=vad_params(settings), prompt=prompt,
+                   hypotheses=v.whisper_hypotheses)
+
+    def set_prompt(self, prompt: str) -> None:
+        self.prompt = prompt.strip()
+        tokens = self._tokenizer.encode(" " + self.prompt) if self.prompt else []
+        self._prompt_tokens = list(tokens)[-(self._model.max_length // 2 - 1):]
+
+    def attach_router(self, services: Any) -> None:
+        """Choose between candidates by how well the agent's router understands them."""
+        from agent.speech.understand import router_judge
+
+        self.judge = router_judge(services)
 
     def transcribe(self, audio: np.ndarray, *, max_s: float | None = None) -> Transcription:
         started = time.perf_counter()
@@ -142,24 +229,29 @@ class WhisperTranscriber(Transcriber):
             speech = speech[:int(max_s * SAMPLE_RATE)]
         speech_s = speech.size / SAMPLE_RATE
         with self._lock:
-            text, no_speech, logprob, path = self._decode(speech)
+            hyps, no_speech, path = self._decode(speech)
+        chosen = choose_hypothesis(hyps, self.judge) if hyps else Hypothesis("", -10.0)
+        text, logprob = collapse_repeats(chosen.text), chosen.logprob
         if no_speech > _NO_SPEECH_PROB and logprob < _LOW_LOGPROB:
             _LOGGER.debug("dropped %r: no_speech %.2f, logprob %.2f", text, no_speech, logprob)
             text = ""
         if not re.search(r"\w", text):
             text = ""
+        others = tuple(h.text for h in hyps if h is not chosen)
         ms = (time.perf_counter() - started) * 1000
-        return Transcription(text, audio_s, speech_s, ms, no_speech, logprob, path)
+        return Transcription(text, audio_s, speech_s, ms, no_speech, logprob, path, others)
 
-    def _decode(self, speech: np.ndarray) -> tuple[str, float, float, str]:
+    def _decode(self, speech: np.ndarray) -> tuple[list[Hypothesis], float, str]:
         if speech.size / SAMPLE_RATE <= self.window_s - 0.5 and self.window_s < 30:
-            text, no_speech, logprob = self._fast(speech)
-            if not is_degenerate(text):
-                return text, no_speech, logprob, "fast"
-            _LOGGER.debug("short-window decode looped (%r); decoding the standard way", text)
-        return (*self._full(speech), "full")
+            hyps, no_speech = self._fast(speech)
+            best = max(hyps, key=lambda h: h.logprob) if hyps else None
+            if best is not None and not _suspicious(best):
+                return hyps, no_speech, "fast"
+            _LOGGER.debug("short-window decode rejected (%r); decoding the standard way", best)
+        text, no_speech, logprob = self._full(speech)
+        return [Hypothesis(text, logprob)], no_speech, "full"
 
-    def _fast(self, speech: np.ndarray) -> tuple[str, float, float]:
+    def _fast(self, speech: np.ndarray) -> tuple[list[Hypothesis], float]:
         import ctranslate2  # type: ignore[import-untyped]
         from faster_whisper.audio import pad_or_trim
 
@@ -168,28 +260,33 @@ class WhisperTranscriber(Transcriber):
         encoded = self._model.model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None])),
                                            to_cpu=False)
         prompt = self._prompt(encoded)
-        max_length = min(224, len(prompt) + 12 + int(speech.size / SAMPLE_RATE * 8))
+        max_length = min(self._model.max_length, len(prompt) + 12 + int(speech.size / SAMPLE_RATE * 8))
+        n = self.hypotheses
         result: Any = self._model.model.generate(
-            encoded, [prompt], beam_size=self.beam_size, max_length=max_length, suppress_blank=True,
-            suppress_tokens=self._suppress, return_scores=True, return_no_speech_prob=True)[0]
-        tokens = [t for t in result.sequences_ids[0] if t < self._tokenizer.eot]
-        n = max(1, len(tokens))  # CTranslate2 scores are per token already; faster-whisper's avg adds one (EOT)
-        logprob = float(result.scores[0]) * n / (n + 1) if result.scores else 0.0
-        return self._tokenizer.decode(tokens).strip(), float(result.no_speech_prob), logprob
+            encoded, [prompt], beam_size=max(self.beam_size, n), num_hypotheses=n, max_length=max_length,
+            suppress_blank=True, suppress_tokens=self._suppress, return_scores=True, return_no_speech_prob=True)[0]
+        hyps = []
+        for i, sequence in enumerate(result.sequences_ids):
+            tokens = [t for t in sequence if t < self._tokenizer.eot]
+            k = max(1, len(tokens))  # CTranslate2 scores are per token already; faster-whisper's avg adds one (EOT)
+            logprob = float(result.scores[i]) * k / (k + 1) if result.scores else 0.0
+            hyps.append(Hypothesis(self._tokenizer.decode(tokens).strip(), logprob))
+        return hyps, float(result.no_speech_prob)
 
     def _prompt(self, encoded: Any) -> list[int]:
-        if not self.multilingual:
-            return list(self._model.get_prompt(self._tokenizer, [], without_timestamps=True))
-        lang = self._model.model.detect_language(encoded)[0][0][0].strip("<|>")
-        from faster_whisper.tokenizer import Tokenizer
+        tokenizer = self._tokenizer
+        if self.multilingual:
+            from faster_whisper.tokenizer import Tokenizer
 
-        tok = Tokenizer(self._model.hf_tokenizer, True, task="transcribe", language=lang)
-        return list(self._model.get_prompt(tok, [], without_timestamps=True))
+            lang = self._model.model.detect_language(encoded)[0][0][0].strip("<|>")
+            tokenizer = Tokenizer(self._model.hf_tokenizer, True, task="transcribe", language=lang)
+        return list(self._model.get_prompt(tokenizer, self._prompt_tokens, without_timestamps=True))
 
     def _full(self, speech: np.ndarray) -> tuple[str, float, float]:
         segments, _info = self._model.transcribe(
-            speech, beam_size=self.beam_size, language="en" if not self.multilingual else None,
-            condition_on_previous_text=False, without_timestamps=True, vad_filter=False)
+            speech, beam_size=max(self.beam_size, 5), language="en" if not self.multilingual else None,
+            condition_on_previous_text=False, without_timestamps=True, vad_filter=False,
+            initial_prompt=self.prompt or None)
         parts = list(segments)
         if not parts:
             return "", 1.0, -10.0
@@ -197,3 +294,9 @@ class WhisperTranscriber(Transcriber):
         no_speech = min(p.no_speech_prob for p in parts)
         logprob = sum(p.avg_logprob for p in parts) / len(parts)
         return text, no_speech, logprob
+
+
+def _suspicious(best: Hypothesis) -> bool:
+    """A fast-path decode worth a second, standard decoding: it loops (a known failure of short windows), compresses
+    too well, or is unlikely. A phrase merely said twice is not: `collapse_repeats` cuts it to one."""
+    return is_degenerate(collapse_repeats(best.text)) or best.logprob < _UNLIKELY
