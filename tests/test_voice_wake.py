@@ -1,6 +1,6 @@
 """The wake-word model (openWakeWord through pyopen-wakeword) and what the voice loop does with it.
 
-Pure choice first; then the service's decisions with fakes (`ScriptedWakeWord` fires on chosen blocks,
+Pure choice first; then the service's decisions with fakes (`ToneWakeWord` takes a 700 Hz tone for the wake word,
 `EnergyVad` and `ScriptedTranscriber` as in test_speech.py: the test is about the gating logic); then the real
 model and the real Whisper on synthesized speech (flite voices the models never saw), marked slow. The end-to-end
 test through a PulseAudio virtual microphone is in test_voice_e2e.py.
@@ -22,11 +22,16 @@ from agent.speech.service import VoiceOptions, VoiceService
 from agent.speech.stt import ScriptedTranscriber, WhisperTranscriber
 from agent.speech.tts import Speaker, ToneSynthesizer
 from agent.speech.vad import EnergyVad, SileroVad, VadParams
-from agent.speech.wakeword import OpenWakeWordModel, ScriptedWakeWord, choose_wake
+from agent.speech.wakeword import OpenWakeWordModel, ToneWakeWord, WakeGate, choose_wake
 
 
-def _tone(seconds: float) -> np.ndarray:
-    return (0.3 * np.sin(2 * np.pi * 300 * np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE)).astype(np.float32)
+def _tone(seconds: float, hz: float = 300.0) -> np.ndarray:
+    return (0.3 * np.sin(2 * np.pi * hz * np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE)).astype(np.float32)
+
+
+def _wake(seconds: float = 0.5) -> np.ndarray:
+    """What `ToneWakeWord` takes for the wake word."""
+    return _tone(seconds, 700.0)
 
 
 def _silence(seconds: float) -> np.ndarray:
@@ -90,7 +95,7 @@ def test_config_accepts_a_model_name_or_the_old_booleans(agent_home):
 
 # -- the loop's decisions (fakes, see the module docstring) ---------------------------------------------------
 def _blocks(seconds: float) -> int:
-    return int(seconds * SAMPLE_RATE / BLOCK)
+    return max(1, int(seconds * SAMPLE_RATE / BLOCK))
 
 
 def _model_service(services, source, stt, wake_model, *, follow_up_s=1.5):
@@ -109,14 +114,36 @@ def _run(service):
         service.stop()
 
 
+def test_wake_gate_runs_the_model_only_around_speech():
+    model = ToneWakeWord()
+    gate = WakeGate(model, context_s=1.0, hangover_s=0.5)
+    silent, block = np.zeros(BLOCK, dtype=np.float32), _tone(BLOCK / SAMPLE_RATE)
+    for _ in range(100):
+        assert gate.feed(silent, 0.0) == 0.0
+    assert model.samples == 0  # a quiet room: the model never runs
+    gate.feed(block, 0.9)  # speech: the model gets the last second first (its context), then every block
+    assert model.samples == _blocks(1.0) * BLOCK
+    for _ in range(5):
+        gate.feed(block, 0.9)
+    assert model.samples == (_blocks(1.0) + 5) * BLOCK
+    for _ in range(_blocks(0.5)):
+        gate.feed(silent, 0.0)
+    assert not gate.open
+    fed = model.samples
+    gate.feed(silent, 0.0)
+    assert model.samples == fed
+    assert gate.feed(np.concatenate([_wake(0.1)])[:BLOCK], 0.9) == 1.0
+    assert gate.openings == 2
+
+
 def test_speech_without_the_wake_word_is_never_transcribed(wake_services, events):
     audio = np.concatenate([_silence(0.5), _tone(1.0), _silence(1.0), _tone(1.5), _silence(1.0)])
     stt = ScriptedTranscriber("what time is it", "open firefox")
-    wake = ScriptedWakeWord()  # never fires
+    wake = ToneWakeWord()
     seen = events(Transcript)
     service = _model_service(wake_services, FileInput(audio, realtime=True), stt, wake)
     _run(service)
-    assert wake.blocks > _blocks(4)  # the model heard everything ...
+    assert wake.samples > 2 * SAMPLE_RATE  # the model heard the speech ...
     assert stt.calls == []  # ... Whisper nothing
     assert not seen
     assert service.ignored == 2
@@ -124,14 +151,13 @@ def test_speech_without_the_wake_word_is_never_transcribed(wake_services, events
 
 
 def test_wake_word_and_request_in_one_breath_then_follow_up(wake_services, events):
-    # "hey jarvis what is 2 plus 3" (the model fires 0.5 s in), then a follow-up request without the wake word,
-    # then speech after the follow-up window: ignored unheard
-    audio = np.concatenate([_silence(0.5), _tone(1.5), _silence(0.8), _tone(0.8), _silence(3.0), _tone(0.8),
-                            _silence(1.0)])
+    # "hey jarvis what is 2 plus 3" in one breath, then a follow-up request without the wake word, then speech after
+    # the follow-up window: ignored unheard
+    audio = np.concatenate([_silence(0.5), _wake(0.5), _tone(1.0), _silence(0.8), _tone(0.8), _silence(3.0),
+                            _tone(0.8), _silence(1.0)])
     stt = ScriptedTranscriber("Hey Jarvis, what is 2 plus 3?", "what is 9 times 9", "never")
-    wake = ScriptedWakeWord(_blocks(1.0))
     seen = events(Transcript, VoiceTimings)
-    service = _model_service(wake_services, FileInput(audio, realtime=True), stt, wake, follow_up_s=1.5)
+    service = _model_service(wake_services, FileInput(audio, realtime=True), stt, ToneWakeWord(), follow_up_s=1.5)
     _run(service)
     texts = [e.text for e in seen if isinstance(e, Transcript)]
     assert texts == ["what is 2 plus 3?", "what is 9 times 9"]
@@ -142,11 +168,10 @@ def test_wake_word_and_request_in_one_breath_then_follow_up(wake_services, event
 
 
 def test_wake_word_alone_opens_the_follow_up_window(wake_services, events):
-    audio = np.concatenate([_silence(0.5), _tone(0.6), _silence(0.8), _tone(0.8), _silence(1.0)])
+    audio = np.concatenate([_silence(0.5), _wake(0.6), _silence(0.8), _tone(0.8), _silence(1.0)])
     stt = ScriptedTranscriber("Hey Jarvis.", "what is 2 plus 2")
-    wake = ScriptedWakeWord(_blocks(1.1))  # fires just after the endpointer closed the utterance
     seen = events(Transcript)
-    service = _model_service(wake_services, FileInput(audio, realtime=True), stt, wake)
+    service = _model_service(wake_services, FileInput(audio, realtime=True), stt, ToneWakeWord())
     _run(service)
     assert [e.text for e in seen] == ["what is 2 plus 2"]
 

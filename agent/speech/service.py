@@ -49,7 +49,7 @@ from agent.speech.stt import Transcriber, WhisperTranscriber, vad_params
 from agent.speech.tts import PiperSynthesizer, Speaker
 from agent.speech.vad import Endpointer, SileroVad, Utterance, VadParams, VoiceActivity
 from agent.speech.wake import WakeDetector, WhisperWake, is_stop, match_wake
-from agent.speech.wakeword import OpenWakeWordModel, WakeWordModel, choose_wake
+from agent.speech.wakeword import OpenWakeWordModel, WakeGate, WakeWordModel, choose_wake
 
 __all__ = ["VoiceOptions", "VoiceService", "build_voice", "start_voice", "stop_voice", "warm_up"]
 
@@ -102,6 +102,7 @@ class VoiceService:
         self.vad = vad
         self.wake = wake
         self.wake_model = wake_model
+        self._gate = WakeGate(wake_model) if wake_model is not None else None
         self.options = options or VoiceOptions()
         self.endpointer = Endpointer(params or VadParams())
         self.pipeline = pipeline or Pipeline(services)
@@ -236,22 +237,22 @@ class VoiceService:
             if self.endpointer.pending:
                 self.endpointer.reset()
             return
-        if self.wake_model is not None and self.options.wake_word and not self.hands_free:
-            self._listen_for_wake_word(block)
-        utterance = self.endpointer.feed(block, self.vad.probability(block))
+        speech = self.vad.probability(block)
+        if self._gate is not None and self.options.wake_word and not self.hands_free:
+            self._listen_for_wake_word(block, speech)
+        utterance = self.endpointer.feed(block, speech)
         if utterance is not None:
             self._queue.put(_Item(utterance))
 
-    def _listen_for_wake_word(self, block: np.ndarray) -> None:
-        assert self.wake_model is not None
-        prob = self.wake_model.process(block)
+    def _listen_for_wake_word(self, block: np.ndarray, speech: float) -> None:
+        assert self._gate is not None
+        prob = self._gate.feed(block, speech)
         now = time.monotonic()
         if prob < self.options.wake_threshold or now - self.woke_at < _WAKE_REFRACTORY_S:
-            return
+            return  # the refractory period also covers the model firing again on the rest of the same word
         self.woke_at = now
         self.wakes += 1
-        self.wake_model.reset()
-        _LOGGER.info("wake word %r heard (%.2f)", self.wake_model.name, prob)
+        _LOGGER.info("wake word %r heard (%.2f)", self._gate.model.name, prob)
         if self.speaker is not None and self.speaker.stop():
             _LOGGER.info("barge-in: wake word")
         self._activity("listening")

@@ -4,8 +4,10 @@ The model listens to every 80 ms of audio (mel spectrogram → speech embedding 
 and nothing else runs on speech until it fires: Whisper never hears what is said in the room before the wake word.
 
 `WakeWordModel` is the streaming interface (samples in, the highest probability among the frames they completed
-out); `OpenWakeWordModel` the real backend; `ScriptedWakeWord` a fake for logic tests. `choose_wake` is the pure
-backend choice from the config value (`voice.wake_word`).
+out); `OpenWakeWordModel` the real backend; `ToneWakeWord` a fake for logic tests (a tone of one pitch stands for
+the wake word). `WakeGate` runs the model only around speech: in a silent room only Silero VAD runs; when the VAD
+hears something the model first gets the last `context_s` of audio (its 1.3 s window), then every block until
+`hangover_s` after the last voiced block. `choose_wake` is the pure backend choice from `voice.wake_word`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from abc import ABC, abstractmethod
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,13 +23,14 @@ from typing import Any
 import numpy as np
 
 from agent.errors import ModelError
-from agent.speech.audio import SAMPLE_RATE
+from agent.speech.audio import BLOCK, SAMPLE_RATE
 
 __all__ = [
     "BUILTIN_WAKE_WORDS",
     "OpenWakeWordModel",
-    "ScriptedWakeWord",
+    "ToneWakeWord",
     "WakeChoice",
+    "WakeGate",
     "WakeWordModel",
     "choose_wake",
 ]
@@ -88,22 +92,67 @@ class WakeWordModel(ABC):
         """Forget the audio so far (after a detection, so one utterance fires once)."""
 
 
-class ScriptedWakeWord(WakeWordModel):
-    """A fake for logic tests: fires (1.0) on the blocks whose index is in `fire_at`; records how many it saw."""
+class ToneWakeWord(WakeWordModel):
+    """A fake for logic tests: "hears the wake word" (1.0) in audio whose strongest frequency is `hz` (a test plays
+    a tone of that pitch for the wake word and another pitch for other speech). Counts the samples it was fed."""
 
-    def __init__(self, *fire_at: int, name: str = "scripted") -> None:
-        self.fire_at = set(fire_at)
-        self.blocks = 0
+    def __init__(self, hz: float = 700.0, *, name: str = "tone") -> None:
+        self.hz = hz
+        self.samples = 0
         self.resets = 0
         self.name = name
 
     def process(self, samples: np.ndarray) -> float:
-        index = self.blocks
-        self.blocks += 1
-        return 1.0 if index in self.fire_at else 0.0
+        x = np.asarray(samples, dtype=np.float32).reshape(-1)
+        self.samples += x.size
+        fired = 0.0
+        for start in range(0, x.size - BLOCK + 1, BLOCK):
+            window = x[start:start + BLOCK]
+            if float(np.sqrt(np.mean(window * window))) < 0.01:
+                continue
+            peak = int(np.argmax(np.abs(np.fft.rfft(window))))
+            if abs(peak * SAMPLE_RATE / BLOCK - self.hz) <= 2 * SAMPLE_RATE / BLOCK:
+                fired = 1.0
+        return fired
 
     def reset(self) -> None:
         self.resets += 1
+
+
+class WakeGate:
+    """Runs `model` only around speech (see the module docstring). Pure apart from the model: time is counted in
+    blocks, so tests need no clock."""
+
+    def __init__(self, model: WakeWordModel, *, context_s: float = 2.0, hangover_s: float = 1.5,
+                 open_at: float = 0.2) -> None:
+        self.model = model
+        self.open_at = open_at
+        self.hangover = max(1, int(hangover_s * SAMPLE_RATE / BLOCK))
+        self._ring: deque[np.ndarray] = deque(maxlen=max(1, int(context_s * SAMPLE_RATE / BLOCK)))
+        self._quiet = self.hangover  # blocks since the last voiced one
+        self.open = False
+        self.openings = 0
+
+    def feed(self, block: np.ndarray, speech_prob: float) -> float:
+        """One block and its VAD probability; the model's probability (0.0 while the gate is closed)."""
+        self._ring.append(block)
+        self._quiet = 0 if speech_prob >= self.open_at else self._quiet + 1
+        if not self.open:
+            if self._quiet:
+                return 0.0
+            self.open = True
+            self.openings += 1
+            return self.model.process(np.concatenate(self._ring))
+        prob = self.model.process(block)
+        if self._quiet >= self.hangover:
+            self.open = False
+        return prob
+
+    def reset(self) -> None:
+        self.model.reset()
+        self._ring.clear()
+        self.open = False
+        self._quiet = self.hangover
 
 
 class OpenWakeWordModel(WakeWordModel):
