@@ -139,3 +139,51 @@ def test_no_microphone_means_one_message_and_text_only(services, caplog):
     assert "text only" in messages[0].getMessage()
     assert "voice" not in services.shared
     stop_voice(services)
+
+
+@pytest.mark.slow
+def test_wake_word_through_the_microphone_gets_a_spoken_reply(pulse, tmp_path, agent_home):
+    """The default wake path: `agent listen` (no hands-free) hears speech without the wake word and transcribes
+    nothing, then "Hey Jarvis, what is six times seven?" (flite's rms voice, not the agent's) and answers aloud."""
+    for tool in ("flite",):
+        assert shutil.which(tool), f"{tool} is missing (scripts/setup.sh installs it)"
+    env = {**pulse, "AGENT_HOME": str(agent_home), "AGENT_VOICE__INPUT_DEVICE": "pulse:mic.monitor",
+           "AGENT_VOICE__OUTPUT_DEVICE": "pulse:spk", "AGENT_VOICE__CHIME": "false"}
+    other, request = tmp_path / "other.wav", tmp_path / "request.wav"
+    subprocess.run(["flite", "-voice", "slt", "-t", "What is twelve times fifteen?", "-o", str(other)], check=True)
+    subprocess.run(["flite", "-voice", "rms", "-t", "Hey Jarvis, what is six times seven?", "-o", str(request)],
+                   check=True)
+    agent = subprocess.Popen([sys.executable, "-m", "agent", "listen", "--no-ptt"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out = _Lines(agent)
+    recorder = None
+    try:
+        ready = out.wait_for("listening:", timeout=180)
+        assert "hey jarvis" in ready.lower()
+        subprocess.run(["paplay", "--device=mic", str(other)], env=pulse, check=True, timeout=60)
+        time.sleep(2.0)  # the endpointer closes it; nothing must be heard
+        assert not [line for line in out.lines if line.startswith(("you:", "agent:"))], out.lines
+        answer = tmp_path / "answer.wav"
+        recorder = subprocess.Popen(["parecord", "--device=spk.monitor", "--rate=16000", "--channels=1",
+                                     "--format=s16le", "--file-format=wav", str(answer)], env=pulse)
+        subprocess.run(["paplay", "--device=mic", str(request)], env=pulse, check=True, timeout=60)
+        heard = out.wait_for("you:", timeout=60)
+        assert "jarvis" not in heard.lower()
+        assert "6" in heard or "six" in heard.lower()
+        assert "42" in out.wait_for("agent:", timeout=60)
+        out.wait_for("(done speaking)", timeout=60)
+    finally:
+        if recorder is not None:
+            recorder.send_signal(signal.SIGINT)
+            recorder.wait(10)
+        agent.send_signal(signal.SIGINT)
+        try:
+            _stdout, errors = agent.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            agent.kill()
+            _stdout, errors = agent.communicate()
+    assert agent.returncode == 0, errors
+    assert len([line for line in out.lines if line.startswith("you:")]) == 1
+    settings = load_settings(env={"AGENT_HOME": str(agent_home)})
+    heard_back = WhisperTranscriber.from_settings(settings).transcribe(read_audio(answer))
+    assert "42" in heard_back.text or "forty" in heard_back.text.lower(), heard_back
