@@ -26,7 +26,7 @@ def _services() -> Any:
 
     paths = get_paths().ensure()
     settings = load_settings(paths)
-    setup_logging(paths, settings.log_level, settings.console_log_level)
+    setup_logging(paths, settings.log_level, settings.console_log_level, log_text=settings.log_text)
     return build_services(paths, settings)
 
 

@@ -240,6 +240,8 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     console_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    log_text: bool = Field(False, description="debugging only: write what is said and argument values to the log "
+                                              "(at DEBUG level; the log says so when this is on)")
     speak_replies: bool = False
     llm: LLMSettings = Field(default_factory=LLMSettings)
     embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)

@@ -1,26 +1,26 @@
 """Conversation history: every turn stored under the data dir, encrypted at rest (Fernet).
 
-The key lives in the OS keyring when a real backend is available (service "ambient-agent", entry
-"history-key"); otherwise in `<config dir>/history.key` with mode 0600. History is bounded (oldest turns
-are pruned), listable (`agent history`) and clearable (`agent history clear`).
+The key lives in the OS keyring when one is there (service "ambient-agent", entry "history-key"; see
+`agent.safety.keys`: Secret Service, macOS, Windows, or an unlocked encrypted file keyring); otherwise in
+`<config dir>/history.key` with mode 0600. A key file left from before moves into the keyring.
+History is bounded (oldest turns are pruned), listable (`agent history`) and clearable (`agent history clear`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
 from agent.paths import Paths
+from agent.safety.keys import KeyStore
 from agent.store.sqlite import Database
 
-__all__ = ["HistoryStore", "Turn"]
+__all__ = ["HistoryStore", "Turn", "history_key"]
 
 _LOGGER = logging.getLogger(__name__)
 _KEYRING_SERVICE = "ambient-agent"
@@ -53,38 +53,17 @@ def _native_keyring() -> Any | None:
     return None
 
 
-def _keyring_key() -> bytes | None:
-    try:
-        backend = _native_keyring()
-        if backend is None:
-            return None
-        stored = backend.get_password(_KEYRING_SERVICE, _KEYRING_ENTRY)
-        if stored is None:
-            stored = Fernet.generate_key().decode()
-            backend.set_password(_KEYRING_SERVICE, _KEYRING_ENTRY, stored)
-        return str(stored).encode()
-    except Exception as exc:  # no backend, locked keyring, D-Bus missing
-        _LOGGER.debug("keyring unavailable for the history key: %s", exc)
-        return None
-
-
-def _file_key(path: Path) -> bytes:
-    if path.exists():
-        return path.read_bytes().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = Fernet.generate_key()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key)
-    return key
+def history_key(paths: Paths, *, use_keyring: bool = True) -> bytes:
+    """The history's Fernet key: from the OS keyring where there is one, else the private key file."""
+    store = KeyStore(_KEYRING_ENTRY, paths.config / "history.key", **({} if use_keyring else {"backend": None}))
+    return store.get_or_create(lambda: Fernet.generate_key().decode()).encode()
 
 
 class HistoryStore:
     def __init__(self, paths: Paths, *, max_turns: int = 1000, use_keyring: bool = True) -> None:
         self.path = paths.data / "history.sqlite"
         self.max_turns = max_turns
-        key = (_keyring_key() if use_keyring else None) or _file_key(paths.config / "history.key")
-        self._fernet = Fernet(key)
+        self._fernet = Fernet(history_key(paths, use_keyring=use_keyring))
         # one connection for the process (not one per turn); NORMAL: a power cut may lose the last turn only
         self._db = Database.open(self.path, [_SCHEMA], synchronous="NORMAL", busy_timeout_ms=10_000)
 

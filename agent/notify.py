@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from agent.events import Alert, Event
+from agent.logs import said
 
 if TYPE_CHECKING:
     from agent.safety.executor import Executor
@@ -90,7 +91,7 @@ class LogBackend(Backend):
     name = "log"
 
     def send(self, note: Notification, timeout_s: float, on_action: ActionHandler | None) -> None:
-        _LOGGER.info("notification [%s] %s: %s", note.urgency, note.title, note.body)
+        _LOGGER.info("notification [%s] %s: %s", note.urgency, said(note.title), said(note.body))
 
 
 class CommandBackend(Backend):

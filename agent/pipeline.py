@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.events import Intent, Reply, ResultState, SkillResult, Utterance
+from agent.logs import said
 from agent.router.router import clarifying_question
+from agent.safety.confirm import Conversation, Pending, conversation, request_id
 from agent.services import Services
 
 __all__ = ["Outcome", "Pipeline"]
@@ -42,10 +44,18 @@ class Pipeline:
     def __init__(self, services: Services) -> None:
         self.services = services
 
-    def handle(self, text: str, *, source: str = "cli", yes: bool = False, dry_run: bool = False) -> Outcome:
+    def handle(self, text: str, *, source: str = "cli", yes: bool = False, dry_run: bool = False,
+               session: str | None = None) -> Outcome:
+        """One turn of the conversation `source`/`session` (default: this terminal for the CLI, else this
+        process): a bare yes/no answers only a confirmation that conversation raised."""
+        with conversation(Conversation.of(source, session)) as conv:
+            return self._handle(text, conv, yes=yes, dry_run=dry_run)
+
+    def _handle(self, text: str, conv: Conversation, *, yes: bool, dry_run: bool) -> Outcome:
+        source = conv.source
         utterance = Utterance(text, source)
         self.services.bus.publish(utterance)
-        answer = self._answer_pending(text)
+        answer = self._answer_pending(text, conv)
         if answer is not None:
             return answer
         timings: dict[str, float] = {}
@@ -72,34 +82,57 @@ class Pipeline:
             if question is not None:
                 intent = Intent(name, intent.args, source, 1.0, intent.utterance, question=question)
         t0 = time.perf_counter()
-        result = self._run(intent, yes=yes, dry_run=dry_run)
+        with conversation(Conversation.of(source)):
+            result = self._run(intent, yes=yes, dry_run=dry_run)
         return self._finish(intent.utterance, intent, result, {"skill": (time.perf_counter() - t0) * 1000},
                             source=source)
 
-    def confirm(self, token: str, *, granted: bool = True) -> Outcome:
-        """Answer a pending confirmation: re-run its exact skill call with the token, or refuse it."""
+    def confirm(self, token: str, *, granted: bool = True, source: str = "confirmation") -> Outcome:
+        """Answer a pending confirmation by its token (whoever holds the token may answer it): re-run its
+        exact skill call with the token, or refuse it."""
+        with conversation(Conversation.of(source)):
+            return self._confirm(token, granted=granted)
+
+    def _confirm(self, token: str, *, granted: bool) -> Outcome:
         store = self.services.confirmations
         pending = store.get(token)
         if pending is None:
             intent = Intent("agent.confirm", {"token": token}, "confirmation", 1.0)
             result = SkillResult(ResultState.REFUSED, "That confirmation expired or does not exist; ask again.")
-            return self._finish(token, intent, result, {})
+            return self._finish("(confirmation)", intent, result, {})
         intent = Intent(pending.intent.get("skill", pending.command), pending.intent.get("args", {}),
                         "confirmation", 1.0, pending.summary)
         if not granted:
             store.refuse(token)
-            return self._finish(token, intent, SkillResult(ResultState.REFUSED, "OK, I won't."), {})
+            return self._finish("(confirmation)", intent, SkillResult(ResultState.REFUSED, "OK, I won't."), {})
         t0 = time.perf_counter()
         result = self._run(intent, confirmation=token)
-        return self._finish(token, intent, result, {"skill": (time.perf_counter() - t0) * 1000})
+        return self._finish("(confirmation)", intent, result, {"skill": (time.perf_counter() - t0) * 1000})
 
-    def _answer_pending(self, text: str) -> Outcome | None:
-        if not (_YES.match(text.strip()) or _NO.match(text.strip())):
+    def _answer_pending(self, text: str, conv: Conversation) -> Outcome | None:
+        """A bare yes/no: answer this conversation's one recent confirmation; otherwise ask which, or refuse."""
+        granted = bool(_YES.match(text.strip()))
+        if not (granted or _NO.match(text.strip())):
             return None
-        pending = self.services.confirmations.latest()
-        if pending is None:
+        store = self.services.confirmations
+        live = store.live()
+        if not live:
             return None
-        return self.confirm(pending.token, granted=bool(_YES.match(text.strip())))
+        intent = Intent("agent.confirm", {}, "confirmation", 1.0, text)
+        if conv.source == "api":
+            return self._finish(text, intent, SkillResult(
+                ResultState.REFUSED, "Over the API a confirmation is answered only with POST /api/confirm/{id}."),
+                {}, source=conv.source)
+        mine = store.answerable(conv, self.services.settings.history.follow_up_s)
+        if len(mine) == 1:
+            return self._confirm(mine[0].token, granted=granted)
+        if mine:
+            return self._finish(text, intent, _which_one(mine), {}, source=conv.source)
+        _LOGGER.info("a bare %s from %s matched no confirmation of its own (%d pending elsewhere)",
+                     "yes" if granted else "no", conv.source, len(live))
+        return self._finish(text, intent, SkillResult(
+            ResultState.REFUSED, "Nothing you asked here is waiting for a yes or no. A confirmation raised "
+            "elsewhere is answered where it was asked, or with its id (agent confirm ID)."), {}, source=conv.source)
 
     def _run(self, intent: Intent, *, yes: bool = False, dry_run: bool = False,
              confirmation: str | None = None) -> SkillResult:
@@ -125,5 +158,16 @@ class Pipeline:
             history.append(text, intent.skill, intent.args, result.reply, result.state.value)
         self.services.bus.publish(result)
         self.services.bus.publish(Reply(result.reply, result.state, self.services.settings.speak_replies))
-        _LOGGER.info("%r → %s %s [%s] %s", text, intent.skill, intent.args, intent.tier, result.state.value)
+        # skills, states, timings and ids only: what was said and the argument values stay out of the log
+        _LOGGER.info("turn from %s: %s [%s] %s%s in %s ms", source, intent.skill, intent.tier, result.state.value,
+                     f" request {request_id(result.confirmation)}" if result.confirmation else "",
+                     "+".join(f"{k}={v:.0f}" for k, v in timings.items()) or "0")
+        _LOGGER.debug("turn text: %s args: %s", said(text), said(str(intent.args)))
         return Outcome(text, intent, result, timings)
+
+
+def _which_one(mine: list[Pending]) -> SkillResult:
+    listed = "; ".join(f"{n}) {p.summary} (agent confirm {p.token})" for n, p in enumerate(mine, start=1))
+    return SkillResult(ResultState.REFUSED, f"More than one action is waiting for your answer: {listed}. "
+                       "Answer one by its id.", {"pending": [{"summary": p.summary, "confirmation": p.token}
+                                                            for p in mine]})

@@ -132,7 +132,7 @@ _ACTION_MODULES: tuple[str, ...] = (
 def build_services(paths: Paths | None = None, settings: Settings | None = None) -> Services:
     paths = (paths or get_paths()).ensure()
     settings = settings or load_settings(paths)
-    audit = AuditLog(paths.audit_log)
+    audit = AuditLog(paths.audit_log, paths.config / "audit.key")
     confirmations = ConfirmationStore(paths.data / "confirmations.json", audit, settings.executor.confirmation_ttl_s)
     commands = [*BUILTIN_COMMANDS, *settings.commands]
     executor = Executor(settings.executor, commands, audit, confirmations)

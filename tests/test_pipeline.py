@@ -56,11 +56,13 @@ def test_destructive_command_needs_confirmation_then_refusal(services: Services)
     assert events == ["confirmation.asked", "confirmation.refused"]  # nothing ran
 
 
-def test_spoken_yes_confirms_the_latest_pending_action(services: Services) -> None:
+def test_spoken_yes_confirms_its_own_conversations_pending_action(services: Services) -> None:
     pipeline = Pipeline(services)
-    asked = pipeline.run_skill("command.run", {"command": "clear_old_temp", "args": {"days": 3650}})
+    asked = pipeline.run_skill("command.run", {"command": "clear_old_temp", "args": {"days": 3650}}, source="voice")
     assert asked.result.state is ResultState.NEEDS_CONFIRMATION
-    done = pipeline.handle("yes")
+    other = pipeline.handle("yes", source="prompt")  # another conversation's yes answers nothing
+    assert other.result.state is ResultState.REFUSED
+    done = pipeline.handle("yes", source="voice")
     assert done.result.state is ResultState.OK, done.result.reply
     assert [r["event"] for r in services.audit.records()][-1] == "exec.run"
 

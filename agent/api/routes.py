@@ -112,7 +112,7 @@ def ask(request: Request, body: AskRequest) -> dict[str, Any]:
         started = time.perf_counter()
         state.services.router()
         load_ms = (time.perf_counter() - started) * 1000
-        outcome = state.pipeline.handle(body.text, source="api", yes=body.yes, dry_run=body.dry_run)
+        outcome = state.pipeline.handle(body.text, source="api", dry_run=body.dry_run)
     if load_ms > 1:
         outcome.timings_ms = {"load": load_ms, **outcome.timings_ms}
         state.metrics.observe_load(load_ms)
@@ -128,7 +128,7 @@ def confirm(request: Request, id: Annotated[str, Path(pattern=CONFIRMATION_ID, m
         raise HTTPException(404, f"no pending confirmation {id!r} (it expired, was answered, or never existed)")
     granted = body.granted if body is not None else True
     with pipeline_lock(state.services):
-        return outcome_json(state.pipeline.confirm(id, granted=granted))
+        return outcome_json(state.pipeline.confirm(id, granted=granted, source="api"))
 
 
 # -- chat ---------------------------------------------------------------------------------------------------

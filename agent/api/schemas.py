@@ -35,7 +35,7 @@ CHAT_TEXT_MAX = 4000
 CHAT_TURNS_MAX = 20
 CHAT_TOTAL_MAX = 8000  # characters in all turns together
 RULE_ID = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$"
-CONFIRMATION_ID = r"^[0-9a-f]{4,64}$"
+CONFIRMATION_ID = r"^[0-9a-f]{32,64}$"
 MODEL_NAME = r"^([a-z0-9][a-z0-9._-]*|/.*\.[gG][gG][uU][fF])$"  # an embedded model, or an absolute .gguf path
 STATES = Literal["ok", "needs_confirmation", "refused", "unsupported", "error"]
 
@@ -108,8 +108,7 @@ class ReadyResponse(BaseModel):
 
 
 class AskRequest(_In):
-    text: Text
-    yes: bool = Field(False, description="confirm a destructive action up front")
+    text: Text  # no field skips a confirmation: the API answers one only through POST /api/confirm/{id}
     dry_run: bool = Field(False, description="route and validate, execute nothing")
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"text": "what is 6 times 7"}]})

@@ -96,14 +96,19 @@ class RuleCatalog:
     def check_command(self, command_id: str, args: dict[str, Any], loc: Loc) -> Iterator[Found]:
         if self.executor is None:
             return
-        if not self.executor.is_allowed(command_id):
+        spec = self.executor.command(command_id)
+        if spec is None and self.executor.is_allowed(command_id):
+            yield ((*loc, "id"), f"'{command_id}' is an in-process action, not an allow-listed command; a rule "
+                                 "reaches it only through its skill (action 'skill:'), with the skill's "
+                                 "confirmation", "error")
+            return
+        if spec is None:
             known = [c.id for c in self.executor.commands()]
             yield ((*loc, "id"), f"'{command_id}' is not an allow-listed command{_hint(command_id, known)}; "
                                  "add it under 'commands:' in the config file", "error")
             return
-        spec = self.executor.command(command_id)
-        if spec is None or _templated(args):
-            return  # an in-process action: its arguments are checked when it runs
+        if _templated(args):
+            return
         try:
             validate_args(spec, with_user(spec.args, args))
         except NotAllowedError as exc:

@@ -14,6 +14,7 @@ from agent.automation.actions import Run
 from agent.automation.catalog import with_user
 from agent.automation.store import AutomationStore
 from agent.events import Alert, ResultState, Speak
+from agent.safety.confirm import Conversation, conversation
 
 if TYPE_CHECKING:
     from agent.pipeline import Pipeline
@@ -74,8 +75,13 @@ class Effects:
     def command(self, command_id: str, args: dict[str, Any], run: Run) -> tuple[str, dict[str, Any]]:
         executor = self.services.executor
         spec = executor.command(command_id)
-        if spec is not None:
-            args = with_user(spec.args, args)
+        if spec is None:  # only allow-listed argv commands; in-process actions go through their skills
+            _LOGGER.warning("rule %s: %s is not an allow-listed command; refused", run.rule_id, command_id)
+            executor.audit.append("exec.refused", command=command_id, reason="rules run allow-listed commands only",
+                                  rule=run.rule_id)
+            return "refused", {"summary": f"{command_id} is not an allow-listed command (rules cannot run "
+                                          "in-process actions; use the skill)"}
+        args = with_user(spec.args, args)
         if run.dry_run:
             from agent.errors import NotAllowedError
 
@@ -85,7 +91,8 @@ class Effects:
                 return "refused", {"summary": str(exc)}
             return "ok", {"summary": f"(dry run) would run: {prepared.summary}"}
         intent = {"skill": "command.run", "args": {"command": command_id, "args": args}}
-        result = executor.run(command_id, args, intent=intent)
+        with conversation(Conversation("rule", run.rule_id)):  # a bare "yes" elsewhere cannot answer it
+            result = executor.run(command_id, args, intent=intent)
         if result.state is ResultState.NEEDS_CONFIRMATION:
             message = f"Rule {run.rule_id} wants to {result.summary}. Confirm with: agent confirm {result.confirmation}"
             self.store.add_alert(run.rule_id, "Confirmation needed", message, "warning", True)

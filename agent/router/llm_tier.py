@@ -10,6 +10,7 @@ import json
 import logging
 from typing import Any
 
+from agent.logs import said
 from agent.models.llm import LLM
 from agent.skills.base import Args, Skill
 
@@ -57,7 +58,7 @@ class LLMTier:
         try:
             skill = json.loads(out)["skill"]
         except (json.JSONDecodeError, KeyError, TypeError):
-            _LOGGER.warning("LLM tier: unparseable choice %r", out)
+            _LOGGER.warning("LLM tier: unparseable choice %s", said(out))
             return cands[0]
         return str(skill) if skill in cands else cands[0]
 
@@ -71,6 +72,6 @@ class LLMTier:
         try:
             value = json.loads(out)
         except json.JSONDecodeError:
-            _LOGGER.warning("LLM tier: unparseable arguments %r", out)
+            _LOGGER.warning("LLM tier: unparseable arguments %s", said(out))
             return {}
         return {k: v for k, v in value.items() if v not in (None, "")} if isinstance(value, dict) else {}

@@ -28,6 +28,7 @@ from agent.config import CommandSpec, ExecutorSettings
 from agent.errors import ConfirmationError, NotAllowedError
 from agent.events import ResultState
 from agent.safety.audit import AuditLog
+from agent.safety.childenv import child_env
 from agent.safety.confirm import ConfirmationStore
 from agent.safety.validate import render_argv, validate_args
 
@@ -192,7 +193,7 @@ class Executor:
                     return ExecResult(ResultState.REFUSED, command_id, prepared.summary, message=str(exc))
             elif yes:
                 p = self.confirmations.ask(command_id, prepared.digest, prepared.summary, intent)
-                self.confirmations.grant(p.token, prepared.digest)
+                self.confirmations.grant(p.token, prepared.digest, by="yes-flag")
             else:
                 p = self.confirmations.ask(command_id, prepared.digest, prepared.summary, intent)
                 return ExecResult(
@@ -219,7 +220,7 @@ class Executor:
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             proc = subprocess.Popen(  # noqa: S603 - argv list from the allow-list, never a shell
                 argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, shell=False,
-                start_new_session=True, env={**os.environ, "LC_ALL": "C.UTF-8"},
+                start_new_session=True, env=child_env({"LC_ALL": "C.UTF-8"}),
             )
             timed_out = False
             try:

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from agent.errors import SkillError
 from agent.events import Alert
+from agent.logs import said
 from agent.values import parse_duration
 from agent.values import parse_when as spoken_when
 
@@ -152,7 +153,7 @@ class ReminderStore:
                                (kind, text, seconds, due.timestamp(), _time.time()))
             row = conn.execute("SELECT * FROM reminders WHERE id = ?", (cur.lastrowid,)).fetchone()
         reminder = _row(row)
-        _LOGGER.info("%s %d stored, due %s: %s", kind, reminder.id, reminder.due.isoformat(), text)
+        _LOGGER.info("%s %d stored, due %s: %s", kind, reminder.id, reminder.due.isoformat(), said(text))
         return reminder
 
     def get(self, reminder_id: int) -> Reminder | None:

@@ -28,6 +28,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING, STATE_STOPPED
 
 from agent.events import Alert
+from agent.logs import said
 from agent.paths import Paths
 from agent.scheduling.reminders import Kind, Reminder, ReminderStore, alert_for
 
@@ -178,7 +179,7 @@ class AgentScheduler:
             _LOGGER.info("reminder %d is not pending any more; not firing it", reminder_id)
             return None
         alert = alert_for(reminder)
-        _LOGGER.info("%s %d fired: %s", reminder.kind, reminder.id, alert.message)
+        _LOGGER.info("%s %d fired: %s", reminder.kind, reminder.id, said(alert.message))
         if self.bus is not None:
             self.bus.publish(alert)
         return alert

@@ -9,7 +9,12 @@
 - Both go through the executor as in-process actions (`open_uri`, `launch_app`): validated, audited, not
   destructive (no confirmation). They start the program detached instead of waiting for it, because the
   generic `xdg-open` runs the opened program in the foreground and the executor kills a command's whole
-  process group on timeout.
+  process group on timeout. Children get a minimal environment (`agent.safety.childenv`).
+- What the desktop opener would *run* asks first: a file with an exec bit, a script (shebang or script
+  extension), a `.desktop` entry, an AppImage, an installer or a native binary, and any file just downloaded
+  (in the download folder and recent, or marked with its origin by the browser). Those go through the
+  destructive action `open_file_confirmed`, bound to the exact file (path, inode, size, mtime), which
+  `open_uri` refuses. Addresses other than http(s) and mailto are refused.
 """
 
 from __future__ import annotations
@@ -19,12 +24,15 @@ import os
 import platform
 import re
 import shutil
+import stat
 import subprocess
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from agent.events import ResultState, SkillResult
+from agent.safety.childenv import child_env
 from agent.safety.executor import ActionOutput, Executor
 from agent.skills.base import Register, SkillContext
 from agent.skills.catalog import AppsOpenArgs, implement
@@ -38,14 +46,22 @@ from agent.skills.desktop_entries import (
     spoken_name,
 )
 
-__all__ = ["classify", "open_plan", "register", "register_actions"]
+__all__ = ["classify", "open_plan", "register", "register_actions", "risk"]
 
 _LOGGER = logging.getLogger(__name__)
 
 OPEN_URI = "open_uri"
 LAUNCH_APP = "launch_app"
+OPEN_CONFIRMED = "open_file_confirmed"
 _EARLY_EXIT_S = 0.5
-_URL = re.compile(r"^(?:https?|ftp)://[^\s/$.?#][^\s]*$|^mailto:[^\s@]+@[^\s@]+$|^file://\S+$", re.I)
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$|^mailto:[^\s@]+@[^\s@]+$", re.I)
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:[^\s]", re.I)
+_RECENT_DOWNLOAD_S = 7 * 24 * 3600
+# what a desktop opener may run rather than show: scripts, launchers, packages and installers, binaries
+_RUNNABLE_EXT = frozenset("""desktop appimage sh bash zsh fish csh ksh command tool run bin py pyw pl rb php lua tcl
+js mjs jar exe msi msix appx bat cmd com scr ps1 psm1 vbs vbe wsf wsh hta cpl lnk reg deb rpm apk snap flatpak
+flatpakref flatpakrepo pkg mpkg dmg app xpi crx""".split())
+_MAGIC = (b"#!", b"\x7fELF", b"MZ", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe")  # script, ELF, PE, Mach-O
 _DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,24})(?::\d{1,5})?(?:[/?#]\S*)?$", re.I)
 # top-level domains people say; two-letter ones that are also file extensions (.md, .py, .sh, .rs) are left out
 _TLDS = frozenset("""com org net edu gov io dev app ai co uk de fr es it nl be ch at se no dk fi pl ru ua jp cn kr in
@@ -94,6 +110,8 @@ def classify(target: str, home: Path | None = None) -> tuple[str, str]:
     low = t.lower()
     if _URL.match(t):
         return "url", t
+    if _SCHEME.match(t) and not re.match(r"^[a-z]:[\\/]", t, re.I) and not _DOMAIN.match(low):
+        return "refused", t  # file:, ftp:, javascript:, smb:, a desktop's custom schemes...
     folder = _known_folder(low, home)
     if folder is not None:
         return ("path" if folder.exists() else "missing"), str(folder)
@@ -108,6 +126,54 @@ def classify(target: str, home: Path | None = None) -> tuple[str, str]:
     if m and m.group(1) in _TLDS:
         return "url", "https://" + t
     return "app", t
+
+
+# -- is it safe to open without asking ---------------------------------------------------------------
+def _downloaded(path: Path, st: os.stat_result, now: float, home: Path) -> bool:
+    with_origin = False
+    if hasattr(os, "getxattr"):  # browsers mark downloads with where they came from
+        try:
+            with_origin = bool(os.getxattr(path, "user.xdg.origin.url"))
+        except OSError:
+            with_origin = False
+    downloads = _user_dir("DOWNLOAD", home).resolve()
+    recent = now - max(st.st_mtime, st.st_ctime) < _RECENT_DOWNLOAD_S
+    return with_origin or (downloads in path.parents and recent)
+
+
+def risk(path: Path, *, home: Path | None = None, now: float | None = None) -> str | None:
+    """Why opening the existing `path` needs a confirmation (it would run, or was just downloaded), or None."""
+    home = home or Path.home()
+    now = time.time() if now is None else now
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        return None
+    reasons = []
+    if st.st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH):
+        reasons.append("it is executable")
+    suffix = path.name.lower().rsplit(".", 1)[-1] if "." in path.name else ""
+    if suffix in _RUNNABLE_EXT:
+        reasons.append(f"a .{suffix} file can run a program")
+    else:
+        try:
+            with open(path, "rb") as f:
+                head = f.read(4)
+        except OSError:
+            head = b""
+        if head.startswith(_MAGIC):
+            reasons.append("it is a script or a program")
+    if _downloaded(path, st, now, home):
+        reasons.append("it was just downloaded")
+    return " and ".join(reasons) or None
+
+
+def _fingerprint(path: str) -> str:
+    """The exact file a confirmation was given for: a swapped or edited file no longer matches."""
+    st = os.stat(path)
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
 
 
 # -- how to open it on this platform -----------------------------------------------------------------
@@ -128,6 +194,7 @@ def _spawn(argv: list[str]) -> tuple[bool, str, dict[str, Any]]:
     proc = subprocess.Popen(  # noqa: S603 - argv from the allow-listed action, never a shell
         [program, *argv[1:]], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True, close_fds=True, cwd=str(Path.home()) if Path.home().is_dir() else "/",
+        env=child_env(),
     )
     try:
         code = proc.wait(timeout=_EARLY_EXIT_S)
@@ -145,7 +212,7 @@ def _uri_problem(uri: str) -> str | None:
         return "that address is empty, too long or malformed"
     if _URL.match(uri) or (os.path.isabs(uri) and os.path.exists(uri)):
         return None
-    return "only web, mail and file addresses or existing absolute paths can be opened"
+    return "only web (http, https) and mail addresses or existing absolute paths can be opened"
 
 
 def _open_uri(args: dict[str, Any]) -> ActionOutput:
@@ -153,6 +220,22 @@ def _open_uri(args: dict[str, Any]) -> ActionOutput:
     problem = _uri_problem(uri)
     if problem:
         return ActionOutput(False, f"refused: {problem}")
+    if not _URL.match(uri) and (why := risk(Path(uri))):
+        return ActionOutput(False, f"refused: {why}; it opens only after a confirmation")
+    return _hand_to_opener(uri)
+
+
+def _open_confirmed(args: dict[str, Any]) -> ActionOutput:
+    """Open a file the user confirmed: only that exact file, unchanged since the question."""
+    uri = str(args.get("uri", ""))
+    if not os.path.isabs(uri) or _uri_problem(uri):
+        return ActionOutput(False, "refused: not an existing absolute path")
+    if _fingerprint(uri) != args.get("fingerprint"):
+        return ActionOutput(False, "refused: the file changed since you confirmed; ask again")
+    return _hand_to_opener(uri)
+
+
+def _hand_to_opener(uri: str) -> ActionOutput:
     plan = open_plan(platform.system())
     if plan["startfile"]:
         os.startfile(uri)  # type: ignore[attr-defined,unused-ignore]  # Windows only
@@ -202,6 +285,8 @@ def register_actions(executor: Executor) -> None:
                              describe=lambda a: f"open {a.get('uri')}")
     executor.register_action(LAUNCH_APP, _launch_app, destructive=False,
                              describe=lambda a: f"launch {a.get('app')}")
+    executor.register_action(OPEN_CONFIRMED, _open_confirmed, destructive=True,
+                             describe=lambda a: f"open {a.get('uri')} ({a.get('why')})")
 
 
 # -- the skill ----------------------------------------------------------------------------------------
@@ -236,10 +321,23 @@ def _open(args: AppsOpenArgs, ctx: SkillContext) -> SkillResult:
     kind, value = classify(args.target)
     if kind == "missing":
         return SkillResult.error(f"{value} doesn't exist.", kind=kind, target=args.target, path=value)
+    if kind == "refused":
+        return SkillResult.refused(f"I only open web (http, https) and mail addresses, not {value.split(':')[0]}: "
+                                   "addresses.", kind=kind, target=args.target)
     if kind == "app":
         return _open_app(value, ctx)
-    result = ctx.executor.run(OPEN_URI, {"uri": value})
     shown = value.removeprefix("https://") if kind == "url" else value.replace(str(Path.home()), "~", 1)
+    why = risk(Path(value)) if kind == "path" else None
+    if why:
+        result = ctx.executor.run(OPEN_CONFIRMED, {"uri": value, "why": why, "fingerprint": _fingerprint(value)},
+                                  yes=ctx.yes, confirmation=ctx.confirmation,
+                                  intent={"skill": "apps.open", "args": args.model_dump()})
+        if result.state is ResultState.NEEDS_CONFIRMATION:
+            return SkillResult(ResultState.NEEDS_CONFIRMATION, f"{shown} could run a program: {why}. Open it anyway?",
+                               {"kind": kind, "target": args.target, "uri": value, "why": why},
+                               confirmation=result.confirmation)
+    else:
+        result = ctx.executor.run(OPEN_URI, {"uri": value})
     return _reply(result.state, shown, result.message,
                   {"kind": kind, "target": args.target, "uri": value, **result.data})
 

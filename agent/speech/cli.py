@@ -27,7 +27,7 @@ ServicesFactory = Callable[[], Any]
 def _settings() -> Settings:
     paths = get_paths().ensure()
     settings = load_settings(paths)
-    setup_logging(paths, settings.log_level, settings.console_log_level)
+    setup_logging(paths, settings.log_level, settings.console_log_level, log_text=settings.log_text)
     return settings
 
 

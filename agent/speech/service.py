@@ -40,6 +40,7 @@ from agent.events import (
     UnmuteListening,
     VoiceTimings,
 )
+from agent.logs import said
 from agent.pipeline import Outcome, Pipeline
 from agent.services import Services
 from agent.speech.audio import SAMPLE_RATE, AudioInput, AudioOutput, resample
@@ -366,7 +367,7 @@ class VoiceService:
         result = self.wake.detect(utt.audio)
         if result.matched is None:
             return
-        _LOGGER.info("wake phrase heard (%.2f): %r", result.matched.score, result.transcription.text)
+        _LOGGER.info("wake phrase heard (%.2f): %s", result.matched.score, said(result.transcription.text))
         if result.matched.remainder and not is_stop(result.matched.remainder):
             self._request(utt, text=result.matched.remainder, stt_ms=result.transcription.ms)
             return
@@ -410,7 +411,7 @@ class VoiceService:
             return  # most likely our own voice coming back through the microphone
         assert self.speaker is not None
         self.speaker.stop()
-        _LOGGER.info("barge-in: %r", heard.text)
+        _LOGGER.info("barge-in: %s", said(heard.text))
         if wake is not None and wake.remainder and not is_stop(wake.remainder):
             self._request(utt, text=wake.remainder, stt_ms=heard.ms)
         elif wake is not None:
@@ -462,7 +463,7 @@ class VoiceService:
             return False
         fired: list[str] = engine.fire_voice(text)
         if fired:
-            _LOGGER.info("voice %r handled by rule(s) %s", text, ", ".join(fired))
+            _LOGGER.info("voice %s handled by rule(s) %s", said(text), ", ".join(fired))
         return bool(fired)
 
     def _speak_reply(self, utt: Utterance, text: str, outcome: Outcome, timings: dict[str, float]) -> None:
@@ -495,7 +496,7 @@ class VoiceService:
         self.requests += 1
         self.timings.append(rounded)
         del self.timings[:-200]
-        _LOGGER.info("voice request %r → %s; timings ms: %s", text, skill,
+        _LOGGER.info("voice request %s → %s; timings ms: %s", said(text), skill,
                      " ".join(f"{k}={v:.0f}" for k, v in rounded.items()))
         self.services.bus.publish(VoiceTimings(rounded, text, skill))
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from agent.config import Settings
 from agent.errors import ModelError
+from agent.logs import said
 from agent.speech.audio import AudioOutput, chime
 
 __all__ = [
@@ -230,7 +231,7 @@ class Speaker:
             try:
                 self._speak(job)
             except Exception:
-                _LOGGER.exception("speaking %r failed", job.text[:60])
+                _LOGGER.exception("speaking %s failed", said(job.text))
             finally:
                 if not job.source.startswith("chime:"):
                     self.last_spoke_at = time.monotonic()

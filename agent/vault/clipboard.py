@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from agent.safety.childenv import child_env
 from agent.vault.errors import ClipboardUnavailableError
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ def _run(argv: Sequence[str], data: bytes) -> None:
     with tempfile.TemporaryFile() as err:
         proc = subprocess.run(  # noqa: S603 - fixed argv, the text goes on stdin
             [program, *argv[1:]], input=data, stdout=subprocess.DEVNULL, stderr=err,
-            timeout=_TIMEOUT_S, check=False, start_new_session=True,
+            timeout=_TIMEOUT_S, check=False, start_new_session=True, env=child_env(),
         )
         if proc.returncode != 0:
             err.seek(0)
@@ -135,7 +136,7 @@ def paste(tool: ClipboardTool) -> str | None:
     try:
         proc = subprocess.run(  # noqa: S603 - fixed argv
             [program, *tool.paste[1:]], stdin=subprocess.DEVNULL, capture_output=True, timeout=_TIMEOUT_S,
-            check=False,
+            check=False, env=child_env(),
         )
     except subprocess.TimeoutExpired:
         return None
@@ -181,6 +182,7 @@ def schedule_clear(secret: str, after_s: float, tool: ClipboardTool) -> None:
     proc = subprocess.Popen(  # noqa: S603 - fixed code and argv, the digest goes on stdin
         [sys.executable, "-I", "-S", "-c", _HELPER, f"{after_s:g}", resolve(tool.paste), resolve(tool.clear)],
         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env=child_env(),
     )
     assert proc.stdin is not None
     proc.stdin.write((digest(secret) + "\n").encode("ascii"))

@@ -30,6 +30,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from agent.logs import said
 from agent.vault.errors import KeyringUnavailableError, VaultError, VaultLockedError
 
 try:
@@ -146,7 +147,7 @@ class Vault:
                 entries[key] = {"secret": secret, "created": old.get("created", now), "updated": now,
                                 "history": history}
             self._write(fernet, entries)
-        _LOGGER.info("vault: saved entry %r (%s)", key, "replaced" if old else "new")
+        _LOGGER.info("vault: saved entry %s (%s)", said(key), "replaced" if old else "new")
         return old is not None
 
     def delete(self, name: str) -> bool:
@@ -159,7 +160,7 @@ class Vault:
             if entries.pop(key, None) is None:
                 return False
             self._write(fernet, entries)
-        _LOGGER.info("vault: deleted entry %r", key)
+        _LOGGER.info("vault: deleted entry %s", said(key))
         return True
 
     # -- the key -------------------------------------------------------------------------------------
