@@ -200,8 +200,8 @@ class AuditLog:
         n = 1
         while (aside := self.path.with_name(f"{self.path.stem}.{kind}-{n}{self.path.suffix}")).exists():
             n += 1
-        digest = hashlib.sha256(self.path.read_bytes()).hexdigest()
-        lines = sum(1 for _ in open(self.path, "rb"))
+        raw = self.path.read_bytes()
+        digest, lines = hashlib.sha256(raw).hexdigest(), raw.count(b"\n")
         os.replace(self.path, aside)
         with contextlib.suppress(FileNotFoundError):
             self.head_path.unlink()
