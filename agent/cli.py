@@ -84,7 +84,7 @@ def cmd_audit(ns: argparse.Namespace) -> int:
         except AuditError as exc:
             print(f"TAMPERED: {exc}", file=sys.stderr)
             return 1
-        print(f"ok: {n} records, hash chain intact ({services.audit.path})")
+        print(f"ok: {n} records, keyed chain intact ({services.audit.path})")
         return 0
     for record in services.audit.tail(ns.n):
         print(json.dumps(record, ensure_ascii=False) if ns.json else

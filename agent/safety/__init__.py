@@ -1,4 +1,5 @@
-"""Safety: the one executor, confirmations bound to exact actions, and the hash-chained audit log."""
+"""Safety: the one executor, confirmations bound to exact actions and conversations, the keyed audit log, the
+minimal child environment and the agent's own keys."""
 
 from agent.safety.audit import AuditLog
 from agent.safety.confirm import ConfirmationStore, Pending
