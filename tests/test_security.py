@@ -483,10 +483,15 @@ def test_apps_open_still_opens_a_plain_document_and_refuses_other_schemes(
     out = _ask("open ~/docs/plan.txt", env=env)
     assert out["state"] == "ok", out
     assert wait_for(lambda: _opened(desk) == [str(doc)], timeout=10)
-    for uri in ("file:///etc/passwd", "ftp://example.org/x.sh", "smb://server/share"):
-        refused = _ask(f"open {uri}", env=env)
+    from agent.skills.apps import classify
+
+    for uri in ("file:///etc/passwd", "ftp://example.org/x.sh", "smb://server/share", "javascript:alert(1)"):
+        assert classify(uri)[0] == "refused", uri
+        refused = _ask(f"open {uri}", env=env)  # (the router may reshape the address; nothing opens either way)
         assert refused["skill"] == "apps.open", refused
-        assert refused["state"] == "refused", refused
+        assert refused["state"] in ("refused", "error"), refused
+    time.sleep(0.5)
+    assert _opened(desk) == [str(doc)]
 
 
 # -- 8. tokens, the audit's name for a grant, the history key ----------------------------------------------------
