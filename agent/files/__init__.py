@@ -27,6 +27,7 @@ __all__ = [
     "ProgressFn",
     "SearchResponse",
     "StoreError",
+    "index_for",
     "search_files",
     "shared_index",
 ]
@@ -44,3 +45,10 @@ def shared_index(shared: MutableMapping[str, Any], data_dir: Path, settings: Fil
             index = FileIndex(data_dir / "files", settings, embedder)
             shared[_KEY] = index
         return index
+
+
+def index_for(services: Any) -> FileIndex:
+    """The process's `FileIndex` for `services`, with the file index's own (quantized) embedder."""
+    from agent.files.embedding import index_embedder
+
+    return shared_index(services.shared, services.paths.data, services.settings.files, index_embedder(services))

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from agent.files import FileIndex, IndexReport, Progress, search_files, shared_index
+from agent.files import FileIndex, IndexReport, Progress, index_for, search_files
 
 __all__ = ["ProgressLine", "add_parsers", "run_index", "run_search"]
 
@@ -22,7 +22,7 @@ def _say(text: str, stream: TextIO | None = None) -> None:
 
 
 def _index(services: Any) -> FileIndex:
-    return shared_index(services.shared, services.paths.data, services.settings.files, services.embedder)
+    return index_for(services)
 
 
 class ProgressLine:

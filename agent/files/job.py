@@ -290,14 +290,19 @@ class IndexJobs:
             if now - last[0] >= self.publish_every_s or p.done == p.total:
                 last[0] = now
                 self._publish(PROGRESS_NOTICE, snap)
+            pause()
+
+        def pause() -> None:
             if self._stop.is_set():
                 raise _Stopped
             if self.gate is not None and self.gate.busy():
                 waited = self.gate.wait_idle(self._stop)
                 self._update(root, paused_s=self._jobs[root].paused_s + waited)
+                if self._stop.is_set():
+                    raise _Stopped
 
         try:
-            report = self.index.index(root, progress, embedder=self._worker_embedder())
+            report = self.index.index(root, progress, embedder=self._worker_embedder(), pause=pause)
         except _Stopped:
             snap = self._update(root, state="stopped", finished_at=self._clock())
             _LOGGER.info("index job for %s stopped at %d of %d files; it resumes on the next start", root,

@@ -5,6 +5,7 @@
     pending  paths whose Chroma chunks may be half-written: cleaned before the next run
     roots    the folders the user indexed (the watcher keeps these current)
     jobs     background index jobs asked for and not finished (the resident agent resumes them on start)
+    meta     key → value: `embedder`, the model that made the stored vectors
     chunks   one row per chunk (its Chroma id, path, number); its rowid is the chunk's row in `fts`
     fts      FTS5 over the same chunks (file name and text), ranked with BM25
 """
@@ -31,6 +32,7 @@ CREATE INDEX IF NOT EXISTS files_stem ON files(stem);
 CREATE TABLE IF NOT EXISTS pending (path TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS roots (path TEXT PRIMARY KEY, added_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (root TEXT PRIMARY KEY, asked_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY, cid TEXT NOT NULL, path TEXT NOT NULL, chunk INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path, chunk);
@@ -184,6 +186,20 @@ class Manifest:
 
     def roots(self) -> list[str]:
         return [r[0] for r in self._db().execute("SELECT path FROM roots ORDER BY path").fetchall()]
+
+    def meta(self, key: str) -> str | None:
+        row = self._db().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def clear_files(self) -> None:
+        """Forget every indexed file (not the roots): the next run indexes them all again."""
+        with self._tx() as db:
+            for table in ("fts", "chunks", "files", "pending"):
+                db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
 
     # -- background jobs --------------------------------------------------------------------------------
 

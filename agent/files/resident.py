@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from agent.files.embedding import build_index_embedder
 from agent.files.job import JOBS_KEY, IndexJobs, JobStatus, TurnGate
 from agent.files.watcher import FileWatcher, start_resident_watcher, stop_resident_watcher
 from agent.models.embedder import Embedder
@@ -23,14 +24,8 @@ _GATE_KEY = "files.turn_gate"
 
 def _job_embedder(services: Any) -> Embedder:
     """A second embedder session for the index jobs: built in the job's (lower-priority) thread, so its threads
-    are too, and a turn's embedding never waits for an indexing batch."""
-    import psutil
-
-    from agent.models.catalog import embedder_files
-
-    model, tokenizer = embedder_files(services.settings)
-    threads = services.settings.embedder.threads or psutil.cpu_count(logical=False) or 1
-    return Embedder(model, tokenizer, threads=threads)
+    are too, and a turn's embedding (or a search) never waits for an indexing batch."""
+    return build_index_embedder(services)
 
 
 def start_files(services: Any) -> None:

@@ -100,6 +100,11 @@ class ChunkStore:
         for start in range(0, len(ids), _DELETE_BATCH):
             self._col.delete(ids=ids[start:start + _DELETE_BATCH])
 
+    def clear(self) -> None:
+        """Delete every chunk."""
+        while ids := list(self._col.get(limit=_DELETE_BATCH, include=[])["ids"]):
+            self._col.delete(ids=ids)
+
     def delete_path(self, path: str) -> None:
         self._col.delete(where={"path": path})
 

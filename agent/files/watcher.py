@@ -136,9 +136,9 @@ def start_watching(index: FileIndex, roots: Iterable[Path | str] | None = None, 
 def start_resident_watcher(services: Any) -> FileWatcher:
     """For the resident agent: watch every indexed folder, and keep the watcher in `services.shared` so
     `files.index` adds new folders to it. Call `.stop()` on shutdown."""
-    from agent.files import shared_index
+    from agent.files import index_for
 
-    index = shared_index(services.shared, services.paths.data, services.settings.files, services.embedder)
+    index = index_for(services)
     watcher = start_watching(index)
     services.shared[WATCHER_KEY] = watcher
     return watcher

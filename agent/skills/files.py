@@ -18,7 +18,7 @@ from pathlib import Path
 
 from agent.errors import ModelError
 from agent.events import SkillResult
-from agent.files import FileIndex, IndexPathError, StoreError, search_files, shared_index
+from agent.files import FileIndex, IndexPathError, StoreError, index_for, search_files
 from agent.files.job import JOBS_KEY, IndexJobs, JobStatus, describe
 from agent.files.watcher import WATCHER_KEY, FileWatcher
 from agent.skills.base import NoArgs, Register, Skill, SkillContext
@@ -103,7 +103,7 @@ def _index_for(ctx: SkillContext) -> FileIndex:
     services = ctx.services.get("services")
     if services is None:
         raise RuntimeError("the files skills need the agent's services")
-    return shared_index(ctx.services, ctx.paths.data, ctx.settings.files, services.embedder)
+    return index_for(services)
 
 
 def _search(args: QueryArgs, ctx: SkillContext) -> SkillResult:
