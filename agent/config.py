@@ -144,7 +144,8 @@ class FilesSettings(_Strict):
     chunk_chars: int = Field(800, ge=100, le=20_000)
     chunk_overlap: int = Field(120, ge=0, le=5_000)
     max_file_mb: float = Field(20.0, gt=0)
-    exclude: list[str] = Field(default_factory=list, description="Glob patterns of files or folders to skip")
+    exclude: list[str] = Field(default_factory=list, description="Glob patterns of files or folders to skip, "
+                               "besides the secret-bearing ones always skipped (agent/files/secrets.py)")
     watch_debounce_s: float = Field(2.0, ge=0.05, le=600)
 
 

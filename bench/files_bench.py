@@ -95,6 +95,89 @@ SEMANTIC = [
      "balancer; renewal is now automated.", "expired TLS certificate on the load balancer",
      "why did the website go down"),
 ]
+# A second, held-out set, written before any ranking change of issue 17 and never tuned to: its first score is
+# the one reported. (name, content, exact phrase query, paraphrase query); the queries avoid the files' words.
+HELDOUT = [
+    ("boiler-service-2024.txt", "The heating engineer bled the radiators, replaced the pressure valve on the boiler "
+     "and said the flue should be checked again before winter.", "replaced the pressure valve on the boiler",
+     "when was the central heating last repaired"),
+    ("grandma-lasagne.md", "Grandma's lasagne: layer the ragu, bechamel and pasta sheets six times, finish with "
+     "parmesan and bake covered for forty five minutes.", "layer the ragu, bechamel and pasta sheets",
+     "my grandmother's pasta bake instructions"),
+    ("visa-application-japan.txt", "For the Japanese tourist visa the embassy wants the itinerary, bank statements "
+     "from the last three months and a letter from my employer.", "bank statements from the last three months",
+     "paperwork needed to travel to Tokyo"),
+    ("dentist-invoice-march.md", "Root canal treatment on the lower left molar, two sessions, total 640 euros, "
+     "partly covered by the supplementary dental plan.", "root canal treatment on the lower left molar",
+     "how much did the tooth procedure cost"),
+    ("bike-commute-log.txt", "Cycled to the office 14 times in May; the chain snapped on the 21st and the rear tyre "
+     "needed a new inner tube.", "the chain snapped on the 21st", "record of riding my bicycle to work"),
+    ("thesis-outline.md", "Chapter three compares the drought tolerance of three wheat cultivars under controlled "
+     "irrigation in the greenhouse.", "drought tolerance of three wheat cultivars",
+     "structure of my dissertation on crops and water stress"),
+    ("babysitter-instructions.txt", "Bedtime is at half past seven, no screens after dinner, and the emergency "
+     "numbers are on the fridge door.", "no screens after dinner",
+     "notes for the person looking after the children"),
+    ("router-config-notes.md", "Changed the wifi channel to 11, disabled WPS and set a static lease for the printer "
+     "at 192.168.1.40.", "disabled WPS and set a static lease", "home network settings I changed"),
+    ("book-club-june.txt", "We discussed the unreliable narrator in the novel; next month's pick is a memoir about "
+     "growing up in Lagos.", "the unreliable narrator in the novel", "reading group meeting summary"),
+    ("pension-statement.md", "The annual statement projects a retirement income of 1,850 a month if contributions "
+     "continue at the current rate until 67.", "projects a retirement income of 1,850 a month",
+     "how much will I get when I stop working"),
+    ("puppy-training.txt", "Reward the dog with a treat the moment she sits, keep sessions under five minutes and "
+     "practise recall in the park.", "practise recall in the park", "teaching our new pet to obey commands"),
+    ("apartment-viewing.md", "The flat on the third floor has south facing windows, a small balcony, and the rent "
+     "includes heating but not electricity.", "a small balcony, and the rent includes heating",
+     "notes on the place we looked at to live"),
+    ("conference-talk-abstract.txt", "This talk shows how we cut the p99 latency of our checkout service by half "
+     "using request hedging and connection reuse.", "using request hedging and connection reuse",
+     "summary of my presentation on making the shop faster"),
+    ("garden-shed-plans.md", "The shed is 2.4 by 1.8 metres on a gravel base, with a felt roof and one window "
+     "facing the vegetable beds.", "on a gravel base, with a felt roof",
+     "design for the little wooden building in the backyard"),
+    ("allotment-rota.txt", "Watering rota: Priya on Mondays, Tom on Wednesdays, and whoever is free on the weekend "
+     "empties the rain barrels.", "empties the rain barrels", "schedule of who waters the community plot"),
+    ("car-insurance-renewal.md", "The renewal quote went up to 780 a year; a higher voluntary excess of 500 would "
+     "bring it down to 690.", "a higher voluntary excess of 500", "vehicle cover price increase"),
+    ("wedding-guest-list.txt", "Confirmed guests: 84 adults and 11 children; the venue needs final numbers and "
+     "dietary requirements by the first of August.", "84 adults and 11 children",
+     "how many people are coming to the ceremony"),
+    ("migraine-diary.md", "Headaches mostly on days with less than six hours of sleep and after red wine; the "
+     "neurologist suggested magnesium.", "the neurologist suggested magnesium", "log of my head pain triggers"),
+    ("kitchen-quote-comparison.txt", "Quote A uses oak worktops and soft close drawers for 9,200; quote B has "
+     "laminate and takes three weeks less to fit.", "oak worktops and soft close drawers",
+     "comparing offers for new cupboards and counters"),
+    ("volunteer-shift-foodbank.md", "Saturday shifts at the food bank run from nine to one; volunteers sort "
+     "donations and pack parcels for families.", "sort donations and pack parcels",
+     "helping out at the charity that gives groceries"),
+    ("laptop-warranty.txt", "The laptop is under warranty until March 2027; the repair centre needs the serial "
+     "number and proof of purchase.", "the repair centre needs the serial number",
+     "is my computer still covered if it breaks"),
+    ("chess-openings.md", "Against 1.e4 I play the Caro-Kann; against the queen's gambit I decline with e6 and "
+     "develop the dark bishop early.", "I play the Caro-Kann", "my repertoire for the first moves of a game"),
+    ("tax-deductions-freelance.txt", "Deductible for the freelance year: the co-working desk, a new monitor, train "
+     "tickets to clients and half of the phone bill.", "the co-working desk, a new monitor",
+     "business expenses I can claim back"),
+    ("recipe-vegan-chili.md", "Black beans, smoked paprika, chipotle and a square of dark chocolate make the chili "
+     "rich without any meat.", "a square of dark chocolate", "plant based spicy stew"),
+    ("school-enrolment.txt", "Enrolment for the primary school closes on 15 January; we need the birth certificate, "
+     "proof of address and vaccination record.", "proof of address and vaccination record",
+     "registering our son for his first year of classes"),
+    ("hiking-gear-list.md", "Pack the waterproof shell, two litres of water, a headtorch, blister plasters and an "
+     "extra fleece for the summit.", "blister plasters and an extra fleece", "what to bring on the mountain walk"),
+    ("landlord-repair-request.txt", "Dear landlord, the bathroom extractor fan has stopped working and there is "
+     "black mould spreading on the ceiling.", "the bathroom extractor fan has stopped working",
+     "letter complaining about damp in the rental"),
+    ("podcast-ideas.md", "Episode ideas: interview a beekeeper, the history of the city's tram network, and a "
+     "listener mailbag special.", "the history of the city's tram network",
+     "topics for future audio show episodes"),
+    ("blood-test-results.txt", "Cholesterol 5.9, slightly high; vitamin D low at 38; the GP wants a repeat test in "
+     "three months after supplements.", "vitamin D low at 38", "what the lab found in my check-up"),
+    ("photography-exhibition.md", "Twelve black and white prints from the harbour series will hang in the library "
+     "foyer from October to December.", "prints from the harbour series",
+     "details of the show where my pictures are displayed"),
+]
 ADJ = ["crimson", "silent", "copper", "velvet", "arctic", "hollow", "amber", "iron", "paper", "glass"]
 ANIMALS = ["pangolin", "heron", "lynx", "marmot", "ibis", "otter", "gecko", "bison", "kestrel", "newt"]
 NOUNS = ["accord", "protocol", "ledger", "charter", "manifest", "doctrine", "compact", "almanac"]
@@ -136,6 +219,16 @@ def make_corpus(root: Path, n: int, seed: int = 11) -> list[dict[str, str]]:
         (folder / name).write_text(f"{sentence}\n\n{filler}\n", encoding="utf-8")
         queries += [{"kind": "phrase", "query": phrase, "expect": name},
                     {"kind": "paraphrase", "query": paraphrase, "expect": name}]
+        made += 1
+    for j, (name, sentence, phrase, paraphrase) in enumerate(HELDOUT):
+        folder = root / topics[j % len(topics)] / "notes"
+        folder.mkdir(parents=True, exist_ok=True)
+        filler = _paragraph(rng, topics[j % len(topics)], rng.randint(2, 6))
+        (folder / name).write_text(f"{filler}\n\n{sentence}\n\n{filler}\n" if j % 3 == 0 else
+                                   f"{sentence}\n\n{filler}\n", encoding="utf-8")
+        queries += [{"kind": "heldout_phrase", "query": phrase, "expect": name},
+                    {"kind": "heldout_paraphrase", "query": paraphrase, "expect": name},
+                    {"kind": "heldout_name", "query": name, "expect": name}]
         made += 1
     for i in range(20):
         adj, animal, noun = ADJ[i % 10], ANIMALS[(i * 3) % 10], NOUNS[i % 8]

@@ -152,6 +152,8 @@ class DesktopUI:
             self._refresh()
 
     def _on_notice(self, event: Event) -> None:
+        if self.model.apply(event):  # a background index job's progress: the tooltip
+            self._refresh()
         if isinstance(event, Notice) and event.name == "rules.reloaded":
             self._submit_work(self._bind_hotkeys)
 

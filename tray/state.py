@@ -8,7 +8,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from agent.events import Activity, Alert, Event, MuteListening, Reply, UnmuteListening, Utterance
+from agent.events import Activity, Alert, Event, MuteListening, Notice, Reply, UnmuteListening, Utterance
 
 __all__ = ["ACTIVITIES", "MenuEntry", "Recent", "TrayModel", "menu_entries"]
 
@@ -50,12 +50,15 @@ class TrayModel:
         self.recent: deque[Recent] = deque(maxlen=max(recent, 1))
         self.keep_recent = recent > 0
         self._pending = 0  # utterances without their reply yet
+        self.indexing = ""  # "indexing Documents 40%" while a background index job runs
         self._lock = threading.Lock()
 
     def apply(self, event: Event) -> bool:
         with self._lock:
-            before = (self.activity, self.muted, self.unseen_alerts, len(self.recent), self._top())
-            if isinstance(event, Activity) and event.state in ACTIVITIES:
+            before = (self.activity, self.muted, self.unseen_alerts, len(self.recent), self._top(), self.indexing)
+            if isinstance(event, Notice) and event.name == "files.index.progress":
+                self.indexing = _indexing(event.data)
+            elif isinstance(event, Activity) and event.state in ACTIVITIES:
                 self.activity = event.state
             elif isinstance(event, Utterance):
                 self._pending += 1
@@ -74,7 +77,8 @@ class TrayModel:
                 self.muted = True
             elif isinstance(event, UnmuteListening):
                 self.muted = False
-            return before != (self.activity, self.muted, self.unseen_alerts, len(self.recent), self._top())
+            return before != (self.activity, self.muted, self.unseen_alerts, len(self.recent), self._top(),
+                              self.indexing)
 
     def add_recent(self, kind: str, text: str) -> None:
         """List a reply that came without an utterance (a confirmation answered with a button)."""
@@ -103,11 +107,23 @@ class TrayModel:
     def tooltip(self) -> str:
         state = self.icon_state()
         extra = f", {self.unseen_alerts} new alert(s)" if self.unseen_alerts else ""
-        return f"Agent: {state}{extra}" + (", rules paused" if self.paused else "")
+        return (f"Agent: {state}{extra}" + (", rules paused" if self.paused else "")
+                + (f", {self.indexing}" if self.indexing else ""))
 
     def recent_items(self) -> list[Recent]:
         with self._lock:
             return list(reversed(self.recent)) if self.keep_recent else []
+
+
+def _indexing(data: dict[str, object]) -> str:
+    """The tooltip's words for a `files.index.progress` notice: empty once the job is over."""
+    if data.get("state") not in ("queued", "indexing"):
+        return ""
+    name = str(data.get("root", "")).rstrip("/").rsplit("/", 1)[-1] or "files"
+    done, total = data.get("done", 0), data.get("total", 0)
+    if isinstance(done, int) and isinstance(total, int) and total:
+        return f"indexing {name} {done}/{total} ({100 * done // total}%)"
+    return f"indexing {name}"
 
 
 def menu_entries(model: TrayModel, *, rules: bool) -> list[MenuEntry]:

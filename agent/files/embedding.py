@@ -28,7 +28,7 @@ __all__ = ["BASE_TAG", "MODEL_TAG", "IndexEmbedder", "build_index_embedder", "em
 
 _LOGGER = logging.getLogger(__name__)
 
-MODEL_TAG = "minilm-l6-dynint8-v1"  # the manifest remembers which model made its vectors
+MODEL_TAG = "minilm-l6-dynint8-names-v2"  # the manifest remembers which model (and layout) made its vectors
 BASE_TAG = "minilm-l6"  # the agent's own embedder
 _KEY = "files.embedder"
 _BUILD_LOCK = threading.Lock()

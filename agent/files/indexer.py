@@ -12,6 +12,7 @@ import fnmatch
 import hashlib
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -32,7 +33,8 @@ from agent.files.secrets import holds_private_key, secret_dir, secret_file
 from agent.files.store import ChunkStore, open_store
 from agent.models.embedder import Embedder
 
-__all__ = ["JUNK_DIRS", "FileIndex", "IndexPathError", "IndexReport", "Progress", "ProgressFn", "chunk_id"]
+__all__ = ["JUNK_DIRS", "FileIndex", "IndexPathError", "IndexReport", "Progress", "ProgressFn", "chunk_id",
+           "name_words"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -129,6 +131,25 @@ class _Pending:
     name: str
     chunks: list[str]
     old: FileEntry | None
+
+
+@dataclass
+class _Names:
+    ids: list[str]
+    vectors: Any
+    paths: list[str]
+
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_SEPARATORS = re.compile(r"[\W_]+")
+
+
+def name_words(name: str) -> str:
+    """A file name as words for its name vector: "bike-commute_log2024.md" → "bike commute log"; numbers and
+    single letters dropped ("IMG_0042.jpg" → "IMG"), so a name without words gets no vector."""
+    stem = name.rsplit(".", 1)[0] if "." in name.strip(".") else name
+    words = _SEPARATORS.split(_CAMEL.sub(" ", stem))
+    return " ".join(w for w in (re.sub(r"\d+", "", w) for w in words) if len(w) > 1)
 
 
 def _sha256(path: Path) -> str:
@@ -338,7 +359,7 @@ class FileIndex:
     def _remove(self, entries: list[FileEntry], report: IndexReport) -> None:
         if not entries:
             return
-        self.store.delete_ids([chunk_id(e.path, i) for e in entries for i in range(e.chunks)])
+        self.store.delete_ids([chunk_id(e.path, i) for e in entries for i in range(-1, e.chunks)])
         self.manifest.remove(e.path for e in entries)
         report.removed += len(entries)
 
@@ -433,8 +454,8 @@ class FileIndex:
         return None
 
     def _embed_batch(self, batch: list[_Pending]) -> tuple[list[str], Any, list[str], list[dict[str, Any]],
-                                                            list[tuple[str, str, int, str, str]]]:
-        """A batch's chunk ids, vectors, texts, metadata and keyword rows."""
+                                                            list[tuple[str, str, int, str, str]], _Names]:
+        """A batch's chunk ids, vectors, texts, metadata and keyword rows, and its files' name vectors."""
         ids: list[str] = []
         texts: list[str] = []
         inputs: list[str] = []
@@ -450,16 +471,23 @@ class FileIndex:
                 metas.append({"path": b.path, "chunk": i, "mtime": mtime, "sha256": b.entry.sha256,
                               "name": b.name})
                 rows.append((cid, b.path, i, b.name, chunk))
-        return ids, self._embed(inputs) if ids else None, texts, metas, rows
+        named = [(b.path, words) for b in batch if b.chunks and (words := name_words(b.name))]
+        if not inputs:
+            return ids, None, texts, metas, rows, _Names([], None, [])
+        vectors = self._embed(inputs + [w for _, w in named])
+        names = _Names([chunk_id(p, -1) for p, _ in named], vectors[len(inputs):], [p for p, _ in named])
+        return ids, vectors[:len(inputs)], texts, metas, rows, names
 
     def _write(self, batch: list[_Pending], ids: list[str], vectors: Any, texts: list[str],
-               metas: list[dict[str, Any]], rows: list[tuple[str, str, int, str, str]]) -> None:
+               metas: list[dict[str, Any]], rows: list[tuple[str, str, int, str, str]], names: _Names) -> None:
         """Store a batch of files: mark pending, replace their chunks in Chroma, then commit the manifest."""
         self.manifest.mark_pending(b.path for b in batch)
         stale = [chunk_id(b.old.path, i) for b in batch if b.old for i in range(len(b.chunks), b.old.chunks)]
         self.store.delete_ids(stale)
         if ids:
             self.store.upsert(ids, vectors, texts, metas)
+        if names.ids:
+            self.store.upsert_names(names.ids, names.vectors, names.paths)
         self.manifest.commit_files([b.entry for b in batch], rows, done_pending=[b.path for b in batch])
 
     def _embed(self, texts: list[str]) -> Any:

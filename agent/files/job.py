@@ -29,6 +29,7 @@ from agent.bus import Bus
 from agent.events import Activity, Alert, Event, Notice, Reply, Utterance
 from agent.files.extract import is_supported
 from agent.files.indexer import FileIndex, IndexReport, Progress
+from agent.files.secrets import secret_file
 from agent.models.embedder import Embedder
 
 __all__ = ["DONE_NOTICE", "JOBS_KEY", "PROGRESS_NOTICE", "IndexJobs", "JobStatus", "TurnGate", "describe",
@@ -109,7 +110,8 @@ def estimate_files(index: FileIndex, root: Path, budget_s: float = 1.0,
                         full = Path(entry.path)
                         if not index.skips_dir(full, root):
                             stack.append(full)
-                    elif entry.is_file(follow_symlinks=False) and is_supported(Path(entry.name)):
+                    elif (entry.is_file(follow_symlinks=False) and is_supported(Path(entry.name))
+                          and not secret_file(entry.name)):
                         count += 1
         except OSError:
             continue
@@ -326,7 +328,7 @@ class IndexJobs:
             self.on_done(snap)
 
     def _finish(self, root: str, report: IndexReport) -> JobStatus:
-        total = max(self._jobs[root].total, report.files + report.skipped)
+        total = self._jobs[root].total or report.files + report.skipped
         return self._update(root, state="done", finished_at=self._clock(), done=total, total=total,
                             indexed=report.indexed, unchanged=report.unchanged, skipped=report.skipped,
                             removed=report.removed, chunks=report.chunks, eta_s=0.0,

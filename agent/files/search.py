@@ -1,7 +1,8 @@
 """Hybrid file search: semantic (Chroma) and keyword (FTS5, BM25) lists merged by reciprocal rank fusion.
 
-Three ranked lists vote: chunks by vector similarity, chunks by BM25, and "exact" files (the query is the
-file's name, or the query appears verbatim in few enough files to be distinctive). Each list gives an item
+Four ranked lists vote: chunks by vector similarity, chunks by BM25, files by the similarity of their name in
+words ("bike commute log" for bike-commute-log.txt), and "exact" files (the query is the file's name, or the
+query appears verbatim in few enough files to be distinctive). Each list gives an item
 at rank r the score weight / (K + r); a keyword hit's weight shrinks with the share of the query's words it
 lacks (coverage squared), so one common word in common with the query does not outvote a clear semantic
 match. A file's score is its best chunk's score plus its exact-match score, so a query equal to a file name
@@ -29,6 +30,8 @@ KEYWORD_WEIGHT = 1.0
 EXACT_WEIGHT = 3.0  # an exact file at rank 1 alone outscores first place in both other lists
 COVERAGE_POWER = 2.0  # a keyword hit with half the query's words counts a quarter
 MIN_SIMILARITY = 0.1  # cosine: below this a chunk is unrelated, not a weak match
+NAME_WEIGHT = 1.0  # the files whose names (in words) are nearest the query: a fourth ranked list
+NAME_MIN_SIMILARITY = 0.3
 MAX_EXACT_FILES = 10  # a "phrase" found in more files than this is not distinctive
 SNIPPET_CHARS = 240
 _LEAD = 40  # characters kept before the first query term
@@ -95,6 +98,7 @@ def search(index: FileIndex, query: str, limit: int = 5) -> SearchResponse:
     depth = max(50, limit * 10)
     vector = embedder.embed([query])[0]
     semantic = [h for h in store.query(vector, depth) if 1.0 - h.distance >= MIN_SIMILARITY]
+    named = [p for p, d in store.query_names(vector, depth) if 1.0 - d >= NAME_MIN_SIMILARITY]
     t1 = time.perf_counter()
     keyword = index.manifest.keyword(query, depth)
     exact = _exact_files(index, query)
@@ -118,6 +122,8 @@ def search(index: FileIndex, query: str, limit: int = 5) -> SearchResponse:
     file_score = {path: s for path, (s, _) in best.items()}
     for rank, path in enumerate(exact, 1):
         file_score[path] = file_score.get(path, 0.0) + EXACT_WEIGHT / (K + rank)
+    for rank, path in enumerate(named, 1):
+        file_score[path] = file_score.get(path, 0.0) + NAME_WEIGHT / (K + rank)
 
     indexed = index.manifest.has(file_score)
     ranked = sorted((p for p in file_score if p in indexed), key=lambda p: -file_score[p])

@@ -20,11 +20,12 @@ import numpy.typing as npt
 
 from agent.errors import AgentError
 
-__all__ = ["COLLECTION", "HNSW", "ChunkStore", "StoreError", "VectorHit", "open_store"]
+__all__ = ["COLLECTION", "HNSW", "NAMES", "ChunkStore", "StoreError", "VectorHit", "open_store"]
 
 _LOGGER = logging.getLogger(__name__)
 
 COLLECTION = "agent-files"
+NAMES = "agent-files-names"  # one vector per file: its name in words ("bike commute log")
 # Denser graph and wider search than Chroma's defaults (16 neighbours, ef 100): file chunks are often near
 # duplicates (templates, versions of one document), where the defaults lose true nearest neighbours. On the
 # 1,000-document bench corpus recall@10 against exact search went from 0.92 to 1.0 at the same query time.
@@ -74,20 +75,38 @@ def open_store(directory: Path, url: str | None = None) -> ChunkStore:
             client = chromadb.PersistentClient(path=str(directory), settings=_chroma_settings())
         collection = client.get_or_create_collection(
             COLLECTION, embedding_function=None, configuration={"hnsw": HNSW})
+        names = client.get_or_create_collection(NAMES, embedding_function=None, configuration={"hnsw": HNSW})
     except StoreError:
         raise
     except Exception as exc:
         raise StoreError(f"{exc.__class__.__name__}: {exc}", where=where) from exc
     _LOGGER.info("file index store: %s", where)
-    return ChunkStore(collection, where)
+    return ChunkStore(collection, where, names)
 
 
 class ChunkStore:
-    """Chunks by deterministic id, with `path` and `chunk` metadata; vectors are passed in, never computed."""
+    """Chunks by deterministic id, with `path` and `chunk` metadata, and (in a second collection) one vector per
+    file name; vectors are passed in, never computed."""
 
-    def __init__(self, collection: Any, where: str) -> None:
+    def __init__(self, collection: Any, where: str, names: Any = None) -> None:
         self._col = collection
+        self._names = names
         self.where = where
+
+    def upsert_names(self, ids: Sequence[str], vectors: npt.NDArray[np.float32], paths: Sequence[str]) -> None:
+        if ids and self._names is not None:
+            self._names.upsert(ids=list(ids), embeddings=vectors, metadatas=[{"path": p} for p in paths])
+
+    def query_names(self, vector: npt.NDArray[np.float32], n: int) -> list[tuple[str, float]]:
+        """(path, cosine distance) of the files whose names are nearest, nearest first."""
+        if self._names is None:
+            return []
+        total = int(self._names.count())
+        if total == 0:
+            return []
+        found = self._names.query(query_embeddings=vector.reshape(1, -1), n_results=min(n, total),
+                                  include=["metadatas", "distances"])
+        return [(str(m["path"]), float(d)) for m, d in zip(found["metadatas"][0], found["distances"][0], strict=True)]
 
     def upsert(self, ids: Sequence[str], vectors: npt.NDArray[np.float32], texts: Sequence[str],
                metadatas: Sequence[dict[str, str | int | float]]) -> None:
@@ -98,15 +117,21 @@ class ChunkStore:
     def delete_ids(self, ids: Sequence[str]) -> None:
         ids = list(ids)
         for start in range(0, len(ids), _DELETE_BATCH):
-            self._col.delete(ids=ids[start:start + _DELETE_BATCH])
+            for col in self._collections():
+                col.delete(ids=ids[start:start + _DELETE_BATCH])
+
+    def _collections(self) -> list[Any]:
+        return [self._col] if self._names is None else [self._col, self._names]
 
     def clear(self) -> None:
-        """Delete every chunk."""
-        while ids := list(self._col.get(limit=_DELETE_BATCH, include=[])["ids"]):
-            self._col.delete(ids=ids)
+        """Delete every chunk and name."""
+        for col in self._collections():
+            while ids := list(col.get(limit=_DELETE_BATCH, include=[])["ids"]):
+                col.delete(ids=ids)
 
     def delete_path(self, path: str) -> None:
-        self._col.delete(where={"path": path})
+        for col in self._collections():
+            col.delete(where={"path": path})
 
     def count(self) -> int:
         return int(self._col.count())
