@@ -115,7 +115,7 @@ def test_health_needs_no_token_and_everything_else_does(api: Api) -> None:
     assert api.client.get("/api/openapi.json").status_code == 401
     schema = api.client.get("/api/openapi.json", headers=api.auth).json()
     operations = [(m, p) for p, ops in schema["paths"].items() for m in ops if p != "/api/health"]
-    assert len(operations) == 15, operations
+    assert len(operations) == 16, operations
     for method, path in operations:
         for headers in ({}, {"Authorization": "Bearer wrong-token"}, {"Authorization": f"Basic {api.token}"}):
             response = _call(api, method, path, headers)
