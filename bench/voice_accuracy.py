@@ -150,7 +150,8 @@ def _route(router: Any, text: str) -> str:
     return str(router.route(text).skill)
 
 
-def run(voices: list[str], limit: int | None, decoder: str, overrides: dict[str, str]) -> dict[str, Any]:
+def run(voices: list[str], limit: int | None, decoder: str, overrides: dict[str, str],
+        margin: float | None = None) -> dict[str, Any]:
     for key, value in overrides.items():
         os.environ["AGENT_" + key.upper().replace(".", "__")] = value
     services = build_services()
@@ -159,6 +160,8 @@ def run(voices: list[str], limit: int | None, decoder: str, overrides: dict[str,
     stt = WhisperTranscriber.from_settings(settings)
     if hasattr(stt, "attach_router"):  # the agent's transcriber may use the router to choose between hypotheses
         stt.attach_router(services)
+    if margin is not None:
+        stt.margin = margin
     standard = stt._model if decoder == "standard" else None
     sentences = load_sentences(limit)
     stt.transcribe(synthesize(sentences[0]["text"], voices[0]))  # warm
@@ -179,10 +182,10 @@ def run(voices: list[str], limit: int | None, decoder: str, overrides: dict[str,
             if s.get("free"):
                 row["free_kept"] = f" {normalize(s['free'])} " in f" {' '.join(hyp)} "
             rows.append(row)
-    return summarize(rows, settings, decoder)
+    return summarize(rows, settings, decoder, getattr(stt, "margin", None))
 
 
-def summarize(rows: list[dict[str, Any]], settings: Any, decoder: str) -> dict[str, Any]:
+def summarize(rows: list[dict[str, Any]], settings: Any, decoder: str, margin: float | None = None) -> dict[str, Any]:
     def wer(rs: list[dict[str, Any]]) -> float:
         return round(sum(r["edits"] for r in rs) / max(1, sum(r["words"] for r in rs)), 4)
 
@@ -197,7 +200,7 @@ def summarize(rows: list[dict[str, Any]], settings: Any, decoder: str) -> dict[s
     v = settings.voice
     return {
         "decoder": decoder,
-        "config": {"window_s": v.whisper_window_s, "beam_size": v.whisper_beam_size,
+        "config": {"window_s": v.whisper_window_s, "beam_size": v.whisper_beam_size, "margin": margin,
                    **{k: getattr(v, k) for k in ("whisper_hypotheses", "whisper_bias") if hasattr(v, k)}},
         "clips": len(rows),
         "wer": wer(rows),
@@ -223,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="only the first N sentences")
     parser.add_argument("--decoder", choices=("agent", "standard"), default="agent")
     parser.add_argument("--errors", action="store_true", help="include every misheard / misrouted clip")
+    parser.add_argument("--margin", type=float, default=None, help="log-probability margin for choosing a candidate")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a voice setting for this run, e.g. voice.whisper_window_s=30")
     ns = parser.parse_args(argv)
@@ -231,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{tool} is missing (scripts/setup.sh installs it)", file=sys.stderr)
             return 2
     overrides = dict(item.split("=", 1) for item in ns.set)
-    result = run([v for v in ns.voices.split(",") if v], ns.limit, ns.decoder, overrides)
+    result = run([v for v in ns.voices.split(",") if v], ns.limit, ns.decoder, overrides, ns.margin)
     if not ns.errors:
         result["misrouted"] = result["misrouted"][:15]
         result["misheard"] = result["misheard"][:15]

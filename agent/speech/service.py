@@ -7,8 +7,11 @@ only when the model fired during it (or just after it), in the follow-up window 
 in hands-free mode, or while the agent speaks (to hear "stop"); everything else is dropped unheard. The Whisper
 phrase matcher (`voice.wake_word: phrase`) transcribes VAD-gated speech to look for a custom phrase instead.
 Barge-in: the push-to-talk key, the wake word, or "stop" (heard while speaking) cut the reply at once;
-`StopSpeaking` on the bus does too. `MuteListening`/`UnmuteListening` close and reopen
-the microphone. Every request logs and publishes (`VoiceTimings`) its stage timings.
+`StopSpeaking` on the bus does too. Early end of turn: after `early_end_ms` of silence inside a request, a checker
+thread transcribes what was said so far; when it is a complete request (`agent.speech.understand.complete_request`)
+and the speaker has not resumed, the turn ends there instead of after the full `vad_min_silence_ms`.
+`MuteListening`/`UnmuteListening` close and reopen the microphone. Every request logs and publishes
+(`VoiceTimings`) its stage timings.
 
 The resident agent starts it with `start_voice(services)`; without a microphone that logs one message and the
 agent stays text-only.
@@ -74,19 +77,22 @@ class VoiceOptions:
     ptt_key: str | None = None
     tap_s: float = 0.35
     wake_threshold: float = 0.5  # the wake-word model's probability that wakes
+    early_end_ms: int = 0  # 0: every request waits for the full closing silence
 
     @classmethod
     def from_settings(cls, settings: Settings) -> VoiceOptions:
         v = settings.voice
         choice = choose_wake(v.wake_word, v.wake_phrase, openwakeword=True)
         return cls(choice.kind != "off", choice.spoken or v.wake_phrase, v.hands_free, v.follow_up_s,
-                   v.speak_replies, v.ptt_key, v.tap_s, v.wake_word_threshold)
+                   v.speak_replies, v.ptt_key, v.tap_s, v.wake_word_threshold, v.early_end_ms)
 
 
 @dataclass
 class _Item:
     utterance: Utterance
     ptt: bool = False
+    text: str | None = None  # already transcribed (an early end of turn): the request text
+    stt_ms: float = 0.0
 
 
 class VoiceService:
@@ -95,7 +101,8 @@ class VoiceService:
     def __init__(self, services: Services, *, source: AudioInput | None, speaker: Speaker | None,
                  stt: Transcriber, vad: VoiceActivity, wake: WakeDetector | None = None,
                  options: VoiceOptions | None = None, params: VadParams | None = None,
-                 pipeline: Pipeline | None = None, wake_model: WakeWordModel | None = None) -> None:
+                 pipeline: Pipeline | None = None, wake_model: WakeWordModel | None = None,
+                 complete: Callable[[str], bool] | None = None) -> None:
         self.services = services
         self.source = source
         self.speaker = speaker
@@ -128,6 +135,11 @@ class VoiceService:
         self.wakes = 0  # wake-word detections
         self.transcribed = 0  # utterances handed to Whisper
         self.ignored = 0  # utterances dropped without being transcribed (no wake word)
+        self.complete = complete  # is this text a complete request? (early end of turn; None: off)
+        self.early_ends = 0
+        self._early_asked: tuple[float, int] | None = None
+        self._early_done: tuple[tuple[float, int], str, float] | None = None
+        self._early_queue: queue.Queue[tuple[tuple[float, int], np.ndarray, bool] | None] = queue.Queue(maxsize=1)
 
     # -- life cycle ----------------------------------------------------------------------------------------------
     def start(self, *, ptt: bool = True) -> None:
@@ -141,7 +153,8 @@ class VoiceService:
         self._detach = [bus.subscribe(StopSpeaking, self._on_stop), bus.subscribe(MuteListening, self._on_mute),
                         bus.subscribe(UnmuteListening, self._on_unmute), bus.subscribe(Speak, self._on_speak),
                         bus.subscribe(Reply, self._on_reply)]
-        for name, target in (("voice-listen", self._listen), ("voice-work", self._work)):
+        for name, target in (("voice-listen", self._listen), ("voice-work", self._work),
+                             ("voice-early", self._early_work)):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -167,6 +180,10 @@ class VoiceService:
         self._closing.set()
         self._poke.set()
         self._queue.put(None)
+        try:
+            self._early_queue.put_nowait(None)
+        except queue.Full:
+            pass
         if self.ptt is not None:
             self.ptt.stop()
         for detach in self._detach:
@@ -244,6 +261,51 @@ class VoiceService:
         utterance = self.endpointer.feed(block, speech)
         if utterance is not None:
             self._queue.put(_Item(utterance))
+        elif self.complete is not None and self.options.early_end_ms and self.endpointer.in_speech:
+            self._maybe_end_early()
+
+    # -- early end of turn -------------------------------------------------------------------------------------
+    def _maybe_end_early(self) -> None:
+        ep = self.endpointer
+        turn = ep.turn
+        done = self._early_done
+        if done is not None and done[0] == turn and ep.silent_ms > 0:
+            self._early_done = None
+            utt = ep.close()
+            if utt is not None:
+                self.early_ends += 1
+                self._queue.put(_Item(utt, text=done[1], stt_ms=done[2]))
+            return
+        if ep.silent_ms < self.options.early_end_ms or self._early_asked == turn:
+            return
+        woken = self._gate is not None and self.woke_at >= ep.first_voiced_at - _WAKE_BEFORE_S
+        if not (self.hands_free or ep.first_voiced_at < self.follow_up_until or woken):
+            return  # not (yet) a request: nothing is transcribed before the wake word
+        if self.speaker is not None and self.speaker.speaking:
+            return
+        self._early_asked = turn
+        try:
+            self._early_queue.put_nowait((turn, ep.snapshot(), woken))
+        except queue.Full:
+            pass  # the previous check is still running: this turn waits for the full silence
+
+    def _early_work(self) -> None:
+        while True:
+            job = self._early_queue.get()
+            if job is None:
+                return
+            turn, audio, woken = job
+            try:
+                heard = self.stt.transcribe(audio)
+                text = heard.text
+                if woken:
+                    match = match_wake(text, self.options.wake_phrase, 0.6)
+                    text = match.remainder if match is not None else text
+                if text and not is_stop(text) and self.complete is not None and self.complete(text):
+                    self.transcribed += 1
+                    self._early_done = (turn, text, heard.ms)
+            except Exception:
+                _LOGGER.exception("early end-of-turn check failed")
 
     def _listen_for_wake_word(self, block: np.ndarray, speech: float) -> None:
         assert self._gate is not None
@@ -346,6 +408,9 @@ class VoiceService:
         utt = item.utterance
         if item.ptt:
             self._request(utt)
+            return
+        if item.text is not None:
+            self._request(utt, text=item.text, stt_ms=item.stt_ms)
             return
         started = utt.speech_start or utt.ended - utt.seconds
         if self._woken(utt, started):
@@ -513,6 +578,8 @@ def build_voice(services: Services, *, source: AudioInput | None = None, output:
         output = open_output(settings)
     stt = WhisperTranscriber.from_settings(settings, registry=services.registry)
     stt.attach_router(services)
+    from agent.speech.understand import request_checker
+
     speaker = None
     if output is not None:
         speaker = Speaker(PiperSynthesizer.from_settings(settings), output, chime_on=settings.voice.chime)
@@ -526,7 +593,8 @@ def build_voice(services: Services, *, source: AudioInput | None = None, output:
         wake = WhisperWake(stt, options.wake_phrase, threshold=settings.voice.wake_threshold)
     _LOGGER.info("wake: %s", choice.reason)
     return VoiceService(services, source=source, speaker=speaker, stt=stt, vad=SileroVad(), wake=wake,
-                        options=options, params=vad_params(settings), wake_model=wake_model)
+                        options=options, params=vad_params(settings), wake_model=wake_model,
+                        complete=request_checker(services) if options.early_end_ms else None)
 
 
 def _has_openwakeword() -> bool:
@@ -542,6 +610,10 @@ def warm_up(service: VoiceService) -> None:
         service.services.router()
     except AgentError as exc:
         _LOGGER.warning("router not ready: %s", exc)
+    judge = getattr(service.stt, "judge", None)
+    for check in (judge, service.complete):  # their router instance loads now, not during the first request
+        if check is not None:
+            check("what time is it")
     if service.speaker is not None:
         synth = service.speaker.synth
         sample = synth.synthesize("Ready.")

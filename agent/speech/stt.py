@@ -179,6 +179,7 @@ class WhisperTranscriber(Transcriber):
         self.window_s = window_s
         self.vad = vad or VadParams()
         self.judge = judge
+        self.margin = _MARGIN  # see choose_hypothesis
         self.multilingual = bool(self._model.model.is_multilingual)
         self._tokenizer = Tokenizer(self._model.hf_tokenizer, self.multilingual, task="transcribe",
                                     language="en" if self.multilingual else None)
@@ -230,7 +231,7 @@ class WhisperTranscriber(Transcriber):
         speech_s = speech.size / SAMPLE_RATE
         with self._lock:
             hyps, no_speech, path = self._decode(speech)
-        chosen = choose_hypothesis(hyps, self.judge) if hyps else Hypothesis("", -10.0)
+        chosen = choose_hypothesis(hyps, self.judge, margin=self.margin) if hyps else Hypothesis("", -10.0)
         text, logprob = collapse_repeats(chosen.text), chosen.logprob
         if no_speech > _NO_SPEECH_PROB and logprob < _LOW_LOGPROB:
             _LOGGER.debug("dropped %r: no_speech %.2f, logprob %.2f", text, no_speech, logprob)

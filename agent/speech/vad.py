@@ -146,6 +146,30 @@ class Endpointer:
         """True while any speech is being collected (confirmed or not)."""
         return bool(self._speech)
 
+    @property
+    def silent_ms(self) -> float:
+        """Silence since the last voiced window of the current utterance."""
+        return self._silent * self._window_ms if self._speech else 0.0
+
+    @property
+    def turn(self) -> tuple[float, int]:
+        """Identifies the current utterance and its last voiced window (changes when speech resumes)."""
+        return (self._first_voiced_at, self._voiced)
+
+    @property
+    def first_voiced_at(self) -> float:
+        return self._first_voiced_at
+
+    def snapshot(self) -> np.ndarray:
+        """The audio of the current utterance so far."""
+        return np.concatenate(self._speech) if self._speech else np.zeros(0, dtype=np.float32)
+
+    def close(self, now: float | None = None) -> Utterance | None:
+        """End the current utterance now, as if its closing silence had run out (an early end of turn)."""
+        if not self._speech:
+            return None
+        return self._close(time.monotonic() if now is None else now, forced=False)
+
     def reset(self) -> None:
         self._pre.clear()
         self._speech = []
