@@ -13,6 +13,11 @@ spoken by flite's slt, rms, awb and kal16 voices and by espeak-ng (none of them 
 - `standard`: faster-whisper's `transcribe()` with its defaults (30 s window, beam 5, temperature fallback), the
   reference point.
 
+Early end of turn: every pause inside a clip at least `voice.early_end_ms` long (Silero VAD) is a point where the
+live loop would ask whether what was said so far is a complete request; a "yes" before the sentence is over would
+cut the person off. `cutoffs` counts those (target 0); `early_end_eligible` is the share of whole clips the loop
+would end early.
+
 Reported: WER (after a normalizer that spells numbers as words and expands contractions, on both sides), skill
 accuracy of the transcript through the router (and of the sentence text itself: the router's own ceiling), free
 text kept word for word, degenerate decodes, and STT latency (p50/p90, one request at a time). The router runs
@@ -45,6 +50,8 @@ from agent.config import load_settings  # noqa: E402
 from agent.services import build_services  # noqa: E402
 from agent.speech.audio import SAMPLE_RATE, read_audio  # noqa: E402
 from agent.speech.stt import WhisperTranscriber  # noqa: E402
+from agent.speech.understand import request_checker  # noqa: E402
+from agent.speech.vad import VadParams, speech_segments  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 SENTENCES = ROOT / "data" / "voice_commands.jsonl"
@@ -164,6 +171,8 @@ def run(voices: list[str], limit: int | None, decoder: str, overrides: dict[str,
         stt.margin = margin
     standard = stt._model if decoder == "standard" else None
     sentences = load_sentences(limit)
+    complete = request_checker(services)
+    early_ms = settings.voice.early_end_ms
     stt.transcribe(synthesize(sentences[0]["text"], voices[0]))  # warm
     rows: list[dict[str, Any]] = []
     for voice in voices:
@@ -179,10 +188,24 @@ def run(voices: list[str], limit: int | None, decoder: str, overrides: dict[str,
             row = {"voice": voice, "ref": s["text"], "heard": text, "ms": round(ms, 1), "path": path,
                    "edits": edit_distance(ref, hyp), "words": len(ref), "skill": s["skill"],
                    "routed": _route(router, text), "text_routed": _route(router, s["text"])}
+            if standard is None and early_ms:
+                row["early_end"] = bool(text) and complete(text)
+                row["cutoffs"] = _cutoffs(stt, complete, audio, early_ms)
             if s.get("free"):
                 row["free_kept"] = f" {normalize(s['free'])} " in f" {' '.join(hyp)} "
             rows.append(row)
     return summarize(rows, settings, decoder, getattr(stt, "margin", None))
+
+
+def _cutoffs(stt: Any, complete: Any, audio: np.ndarray, early_ms: int) -> list[str]:
+    """What the live loop would have taken as a complete request at a pause inside the clip (each one a cut-off)."""
+    pauses = speech_segments(audio, VadParams(min_silence_ms=max(100, early_ms), pre_roll_ms=0))
+    cut: list[str] = []
+    for segment in pauses[:-1]:
+        heard = stt.transcribe(audio[:segment.end + int(early_ms * SAMPLE_RATE / 1000)]).text
+        if heard and complete(heard):
+            cut.append(heard)
+    return cut
 
 
 def summarize(rows: list[dict[str, Any]], settings: Any, decoder: str, margin: float | None = None) -> dict[str, Any]:
@@ -207,6 +230,9 @@ def summarize(rows: list[dict[str, Any]], settings: Any, decoder: str, margin: f
         "skill_accuracy": acc(rows, "routed"),
         "text_skill_accuracy": acc(rows, "text_routed"),
         "free_text_kept": round(sum(r["free_kept"] for r in free) / max(1, len(free)), 4),
+        "cutoffs": sum(len(r.get("cutoffs", [])) for r in rows),
+        "cut_off": [{"ref": r["ref"], "voice": r["voice"], "cut_at": r["cutoffs"]} for r in rows if r.get("cutoffs")],
+        "early_end_eligible": round(sum(r.get("early_end", False) for r in rows) / max(1, len(rows)), 4),
         "exact_transcripts": round(sum(r["edits"] == 0 for r in rows) / max(1, len(rows)), 4),
         "stt_ms": _stats([r["ms"] for r in rows]),
         "paths": paths,
