@@ -8,7 +8,7 @@ import shutil
 from dataclasses import dataclass
 
 from agent.errors import ModelError
-from agent.models.catalog import embedder_files, llm_path
+from agent.models.catalog import DEFAULT_LLM, embedded_llms, embedder_files, llm_path
 from agent.services import Services
 
 __all__ = ["Check", "run_checks"]
@@ -24,11 +24,19 @@ class Check:
 
 def _model_checks(services: Services) -> list[Check]:
     out = []
-    try:
-        path = llm_path(services.settings)
-        out.append(Check("language model", True, str(path)))
-    except ModelError as exc:
-        out.append(Check("language model", False, str(exc), exc.fix))
+    llm = services.settings.llm
+    bigger = ("for real open-ended chat, set llm.model_path to a bigger GGUF or llm.server_url to an Ollama / "
+              "llama.cpp server")
+    if llm.server_url:
+        out.append(Check("chat model", True, f"{llm.server_model or '(server default)'} at {llm.server_url}"))
+    else:
+        try:
+            path = llm_path(services.settings)
+            embedded = llm.model_path is None or str(llm.model_path) in embedded_llms()
+            note = f" (the small embedded {llm.model_path or DEFAULT_LLM}; {bigger})" if embedded else ""
+            out.append(Check("chat model", True, f"{path}{note}"))
+        except ModelError as exc:
+            out.append(Check("chat model", False, str(exc), exc.fix))
     try:
         onnx, _tok = embedder_files(services.settings)
         out.append(Check("embedding model", True, str(onnx)))

@@ -21,6 +21,7 @@ from text_to_num import alpha2digit
 __all__ = [
     "UNIT_SECONDS",
     "duration_seconds",
+    "durations_in",
     "find_duration",
     "numbers_in",
     "parse_duration",
@@ -81,7 +82,8 @@ def numbers_in(text: str) -> list[float]:
 
 def _fractions(d: str) -> str:
     """Fractions of a unit or a number, on text whose numbers are already digits, as decimals."""
-    s = d
+    s = re.sub(r"(?<![\d/])1/2(?![\d/])", "half", d)
+    s = re.sub(r"(?<![\d/])1/4(?![\d/])", "quarter", s)
     s = re.sub(r"\b(\d+)/(\d+)(?:\s+of)?\s+(?:an?\s+)?(?=" + _UNIT + r"\b)",
                lambda m: f"{int(m[1]) / max(1, int(m[2])):g} ", s)
     s = re.sub(r"\b(?:a\s+|one\s+)?half(?:\s+of)?\s+an?\s+(" + _UNIT + r")\b", r"0.5 \1", s)
@@ -106,6 +108,22 @@ def _normalise(text: str) -> str:
 
 _PART = re.compile(r"(" + _NUM + r")\s*(" + _UNIT + r")\b")
 _JOIN = re.compile(r"^(?:\s|,|and|plus)*$")
+
+
+def durations_in(text: str) -> list[int]:
+    """Every separate duration the text names ("increase the 1 hour timer by 5 minutes" → [3600, 300])."""
+    s = _normalise(text)
+    out: list[int] = []
+    total, end = 0.0, -1
+    for m in _PART.finditer(s):
+        if end >= 0 and not _JOIN.match(s[end:m.start()]):
+            out.append(int(round(total)))
+            total = 0.0
+        total += float(m.group(1)) * UNIT_SECONDS[m.group(2)]
+        end = m.end()
+    if end >= 0:
+        out.append(int(round(total)))
+    return [d for d in out if d > 0]
 
 
 def find_duration(text: str) -> tuple[int, str] | None:

@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 BENCHES: dict[str, list[str]] = {
     "router": ["router_bench.py"],
+    "router_latency": ["router_latency.py"],
     "llm_candidates": ["llm_candidates.py"],
     "files": ["files_bench.py", "--docs", "1000"],
     "timers": ["timers.py"],

@@ -66,7 +66,7 @@ def test_doctor_lists_every_piece_with_a_fix() -> None:
     result = run_cli("doctor", "--json")
     assert result.returncode == 0, result.stderr
     rows = {r["name"]: r for r in json.loads(result.stdout)}
-    assert {"language model", "embedding model", "display", "keyring", "notifications"} <= set(rows)
+    assert {"chat model", "embedding model", "display", "keyring", "notifications"} <= set(rows)
     assert rows["embedding model"]["ok"] is True
     for row in rows.values():
         assert row["ok"] or row["fix"], row

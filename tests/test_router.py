@@ -138,7 +138,7 @@ def test_missing_model_file_degrades_to_tiers_one_and_two(agent_home: Path, tmp_
     assert out["state"] == "unsupported"
     assert "llm.model_path" in out["data"]["error"]
     doctor = json.loads(run_cli("doctor", "--json", env=env).stdout)
-    row = next(r for r in doctor if r["name"] == "language model")
+    row = next(r for r in doctor if r["name"] == "chat model")
     assert row["ok"] is False
     assert "nope.gguf" in row["detail"]
 

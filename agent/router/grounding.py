@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agent.values import numbers_in, parse_duration, parse_when, to_digits
+from agent.values import durations_in, numbers_in, parse_when, to_digits
 
 __all__ = ["DERIVED_KEYS", "grounded", "ungrounded_args"]
 
@@ -42,8 +42,7 @@ def grounded(value: Any, utterance: str) -> bool:
         said = numbers_in(utterance)
         if any(abs(n - value) < 1e-9 for n in said):
             return True
-        seconds = parse_duration(utterance)
-        return seconds is not None and abs(abs(value) - seconds) < 1
+        return any(abs(abs(value) - seconds) < 1 for seconds in durations_in(utterance))
     if isinstance(value, str):
         if _ISO.match(value.strip()):
             return parse_when(utterance) is not None

@@ -190,7 +190,8 @@ class Router:
             args, error = self._llm_fill(skill, raw, t, args, error, timings)
         if error is not None:
             return Intent(skill_name, args, tier, confidence, raw, 0.0, error, timings)
-        validated = skill.args.model_validate(args).model_dump(exclude_none=True, exclude_defaults=False)
+        # what was said (or derived from it); defaults stay the skill's business, not a claim about the request
+        validated = skill.args.model_validate(args).model_dump(exclude_none=True, exclude_unset=True)
         return Intent(skill_name, validated, tier, confidence, raw, 0.0, None, timings)
 
     @staticmethod
@@ -204,10 +205,11 @@ class Router:
         request = base.get("request")
         if isinstance(request, str):
             args = {**extract_args(skill.name, clean(request), request), **args}
-        whole = extract_args(skill.name, t, raw)
-        for key, value in whole.items():
-            if key not in args and key in fields and (request is None or key not in ("text", "note")):
-                args[key] = value
+        required = {k for k, f in skill.args.model_fields.items() if f.is_required()}
+        if required - set(args):  # the template decided the skill; the extractor finds what it must have
+            whole = extract_args(skill.name, t, raw)
+            wanted = set(fields) if not args else required  # a template without slots: the extractor reads all
+            args.update({k: v for k, v in whole.items() if k in wanted and k not in args})
         return args
 
     def _llm_fill(self, skill: Skill, raw: str, t: str, args: dict[str, Any], error: str,

@@ -37,6 +37,7 @@ _COMMON = Path(__file__).with_name("common.yaml")
 _SKIP_WORDS = ["please", "can you", "could you", "would you", "will you", "for me", "i'd like you to",
                "i want you to", "hey", "ok", "okay", "um", "uh", "so", "just", "quickly", "now"]
 _LEADING = re.compile(r"^[\s\-–—:,;.]+|[\s\-–—:,;.!?]+$")
+_NAMES = frozenset({"query", "name", "project", "target", "need"})
 _ARTICLE = re.compile(r"^(?:the|my|a|an|our|this|that)\s+", re.I)
 
 
@@ -141,6 +142,8 @@ def _convert(result: RecognizeResult) -> dict[str, Any] | None:
             args["label"] = label
         elif entity.is_wildcard:
             value = _verbatim(text)
+            if name in _NAMES:  # "about the garage" searches for "garage"; a note's text stays as said
+                value = _ARTICLE.sub("", value)
             if not value:
                 return None
             args[name] = value
