@@ -52,6 +52,7 @@ def test_infer_category(note: str, category: str | None) -> None:
     assert infer_category(note) == category
 
 
+@pytest.mark.clock
 def test_expenses_through_the_pipeline(services: Services) -> None:
     pipeline = Pipeline(services)
     lunch = pipeline.handle("I spent 12 dollars on lunch")
@@ -81,6 +82,7 @@ def test_expenses_through_the_pipeline(services: Services) -> None:
     assert nothing.result.reply == "You recorded no expenses yesterday."
 
 
+@pytest.mark.clock
 def test_expenses_survive_a_restart(paths: Paths) -> None:
     for services, name, args in ((build_services(paths, load_settings(paths)), "finance.expense_add",
                                   {"amount": 8.99, "currency": "GBP", "note": "a movie"}),
@@ -142,6 +144,7 @@ def test_export_imports_back_unchanged(tmp_path: Path) -> None:
     assert exported.splitlines()[3] == '2026-03-03T00:00:00,1500,JPY,food,"ramen, late"'
 
 
+@pytest.mark.clock
 def test_cli_import_report_export(agent_home: Path, tmp_path: Path) -> None:
     bad, good, out = tmp_path / "bad.csv", tmp_path / "good.csv", tmp_path / "out.csv"
     bad.write_text(BAD_CSV)

@@ -58,6 +58,7 @@ def test_a_reminder_set_by_ask_fires_in_the_resident_process(agent_home: Path) -
     assert [(r.text, r.status) for r in rows] == [("water the plants", "fired")]
 
 
+@pytest.mark.clock
 def test_missed_reminders_fire_once_late_at_start(services: Services, alerts: list[Alert]) -> None:
     due = datetime.now().astimezone() - timedelta(minutes=10)  # the machine slept through it
     writer = AgentScheduler(services.paths)  # like `agent ask`: stores the row and its job, fires nothing

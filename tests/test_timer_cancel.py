@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from agent.events import ResultState
 from agent.pipeline import Pipeline
 from agent.scheduling import list_reminders
 from agent.services import Services
+
+pytestmark = pytest.mark.clock  # periods, "today", "tomorrow": re-run under faketime in CI
 
 
 def test_cancel_it_after_a_timer(services: Services) -> None:

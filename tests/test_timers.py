@@ -76,6 +76,7 @@ def test_when_accepts_iso_and_a_few_relative_forms() -> None:
         parse_when("whenever you like", now)
 
 
+@pytest.mark.clock
 def test_a_one_second_timer_fires_an_alert(services: Services, scheduler: AgentScheduler,
                                            alerts: list[Alert]) -> None:
     result = run_skill(services, "timer.set", TimerSetArgs(seconds=1), "set a timer for 1 second")
@@ -90,6 +91,7 @@ def test_a_one_second_timer_fires_an_alert(services: Services, scheduler: AgentS
     assert wait_for(lambda: job_ids(services) == set(), timeout=5)  # a date job leaves the store after it ran
 
 
+@pytest.mark.clock
 def test_reminder_reply_listing_and_cancel(services: Services, scheduler: AgentScheduler,
                                            alerts: list[Alert]) -> None:
     due = (datetime.now().astimezone() + timedelta(hours=2)).replace(second=0, microsecond=0)
@@ -114,6 +116,7 @@ def test_reminder_reply_listing_and_cancel(services: Services, scheduler: AgentS
     assert alerts == []
 
 
+@pytest.mark.clock
 def test_a_past_time_is_not_accepted_silently(services: Services) -> None:
     now = datetime.now().astimezone()
     long_ago = (now - timedelta(days=2)).isoformat()
@@ -165,6 +168,7 @@ def test_late_alert_words() -> None:
     assert (alert_for(timer).title, alert_for(timer).message) == ("Timer", "Your 5 minute timer is done: pasta")
 
 
+@pytest.mark.clock
 def test_reminders_cli_lists_and_cancels(services: Services) -> None:
     store = ReminderStore(services.paths.data / DB_NAME)
     with_job = AgentScheduler(services.paths)

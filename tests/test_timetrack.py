@@ -27,6 +27,8 @@ from agent.services import Services, build_services
 from agent.skills.timetrack import DB_NAME, TimeStore, idle_provider, report_csv, spoken_duration
 from tests.conftest import run_cli
 
+pytestmark = pytest.mark.clock  # periods and "today": re-run under faketime in CI (.ci/run)
+
 MIN = 60.0
 # a fixed Tuesday morning, so "today"/"week" do not depend on when the suite runs
 T0 = datetime(2026, 3, 3, 9, 0).timestamp()
@@ -114,6 +116,7 @@ def test_csv_export(paths: Paths) -> None:
 
 def test_skills_through_the_pipeline(services: Services) -> None:
     services.shared["timetrack.idle_provider"] = lambda: 30.0  # active user: nothing excluded
+    services.shared["clock"] = lambda: T0  # "today" is T0's day whatever the real clock reads
     pipeline = Pipeline(services)
     started = pipeline.handle("start tracking time on project apollo")
     assert (started.intent.skill, started.intent.args) == ("timetrack.start", {"project": "apollo"})
@@ -143,9 +146,10 @@ def test_skills_through_the_pipeline(services: Services) -> None:
 
 
 def test_spoken_report_and_idle_exclusion(services: Services) -> None:
-    now = time.time()
+    now = datetime(2026, 3, 3, 14, 0).timestamp()  # an injected clock: the real one may read 00:30
+    services.shared["clock"] = lambda: now
     store = _store(services.paths)
-    midnight = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+    midnight = datetime(2026, 3, 3).timestamp()
     store.start("zeus", now=midnight + 60)
     store.stop(now=midnight + 60 + 20 * MIN)
     store.start("apollo", now=now - 2 * 60 * MIN)
@@ -153,12 +157,25 @@ def test_spoken_report_and_idle_exclusion(services: Services) -> None:
     pipeline = Pipeline(services)
     stopped = pipeline.run_skill("timetrack.stop", {})
     assert stopped.result.reply == "Stopped apollo after 1 h 12 min, not counting 48 min idle."
-    # "year", not "today": the entries must not straddle a period boundary whenever the suite runs
-    report = pipeline.run_skill("timetrack.report", {"period": "year"})
-    assert report.result.reply == "1 h 12 min on apollo this year, 20 min on zeus."
+    report = pipeline.run_skill("timetrack.report", {"period": "today"})
+    assert report.result.reply == "1 h 12 min on apollo today, 20 min on zeus."
     assert report.result.data["projects"][0]["idle_seconds_excluded"] == round(48 * MIN)
     empty = pipeline.run_skill("timetrack.report", {"period": "yesterday"})
     assert empty.result.reply == "You tracked no time yesterday."
+
+
+def test_a_session_across_midnight_is_split_between_the_days(services: Services) -> None:
+    """The trap of issue 15: a session started two hours ago at 00:30 began yesterday."""
+    now = datetime(2026, 3, 3, 0, 30).timestamp()
+    services.shared["clock"] = lambda: now
+    services.shared["timetrack.idle_provider"] = lambda: None
+    _store(services.paths).start("apollo", now=now - 2 * 60 * MIN)
+    pipeline = Pipeline(services)
+    assert pipeline.run_skill("timetrack.stop", {}).result.reply == "Stopped apollo after 2 h."
+    today = pipeline.run_skill("timetrack.report", {"period": "today"})
+    assert today.result.reply == "30 min on apollo today."
+    yesterday = pipeline.run_skill("timetrack.report", {"period": "yesterday"})
+    assert yesterday.result.reply == "1 h 30 min on apollo yesterday."
 
 
 def _call(services: Services, name: str, args: dict[str, object], utterance: str) -> SkillResult:

@@ -271,7 +271,7 @@ def _idle(ctx: SkillContext) -> tuple[float | None, str]:
 def sample_idle(ctx: SkillContext) -> bool:
     """For the resident agent to call every minute or so: record an idle gap in the running entry."""
     idle, how = _idle(ctx)
-    return idle is not None and _store(ctx).record_idle(idle, source=how)
+    return idle is not None and _store(ctx).record_idle(idle, _now(ctx), source=how)
 
 
 def register_actions(executor: Executor) -> None:
@@ -285,10 +285,16 @@ def _store(ctx: SkillContext) -> TimeStore:
     return resident(ctx.services, "timetrack.store", ctx.paths.data / DB_NAME, TimeStore)
 
 
-def _closed(entry: Entry | None, verb: str) -> str:
+def _now(ctx: SkillContext) -> float:
+    """Epoch seconds from the clock injected as `services["clock"]` (tests), else the system clock."""
+    clock = ctx.services.get("clock")
+    return float(clock()) if callable(clock) else time.time()
+
+
+def _closed(entry: Entry | None, verb: str, now: float) -> str:
     if entry is None:
         return ""
-    tracked, idle = entry.seconds(entry.started, float("inf"), entry.ended or time.time())
+    tracked, idle = entry.seconds(entry.started, float("inf"), entry.ended or now)
     extra = f", not counting {spoken_duration(idle)} idle" if idle else ""
     return f"{verb} {entry.project} after {spoken_duration(tracked)}{extra}."
 
@@ -313,8 +319,8 @@ def _start(args: ProjectArgs, ctx: SkillContext) -> SkillResult:
     if running is not None and running.project.lower() == project.lower():
         return SkillResult.ok(f"Already tracking {running.project}.", running=running.to_json())
     idle, how = _idle(ctx) if running is not None else (None, "")
-    entry, stopped = store.start(project, idle_s=idle, source=how)
-    before = _closed(stopped, "Stopped")
+    entry, stopped = store.start(project, _now(ctx), idle_s=idle, source=how)
+    before = _closed(stopped, "Stopped", _now(ctx))
     return SkillResult.ok(f"{before + ' ' if before else ''}Tracking {project}.", started=entry.to_json(),
                           stopped=stopped.to_json() if stopped else None, idle_detection=how or None)
 
@@ -326,12 +332,13 @@ def _stop(args: NoArgs, ctx: SkillContext, *, pause: bool = False) -> SkillResul
         paused = store.paused()
         msg = f"Nothing is running; {paused} is paused." if paused else "Nothing is being tracked."
         if paused and not pause:
-            store.stop()  # a stop after a pause ends it: resume has nothing to continue
+            store.stop(_now(ctx))  # a stop after a pause ends it: resume has nothing to continue
             msg = f"Nothing is running; {paused} was paused and is now stopped."
         return SkillResult.ok(msg, stopped=None, paused=paused if pause else None)
     idle, how = _idle(ctx)
-    stopped = store.stop(idle_s=idle, source=how, pause=pause)
-    reply = _closed(stopped, "Paused" if pause else "Stopped") + (" Say resume to continue." if pause else "")
+    now = _now(ctx)
+    stopped = store.stop(now, idle_s=idle, source=how, pause=pause)
+    reply = _closed(stopped, "Paused" if pause else "Stopped", now) + (" Say resume to continue." if pause else "")
     return SkillResult.ok(reply, stopped=stopped.to_json() if stopped else None, paused=pause,
                           idle_detection=how)
 
@@ -351,14 +358,14 @@ def _resume(args: NoArgs, ctx: SkillContext) -> SkillResult:
     if project is None:
         return SkillResult(ResultState.ERROR, "There is nothing to resume. Which project?",
                            {"clarify": "Which project?"})
-    entry, _ = store.start(project)
+    entry, _ = store.start(project, _now(ctx))
     how = "Resumed" if paused else "Nothing was paused, so I resumed your last project,"
     return SkillResult.ok(f"{how} {project}.", started=entry.to_json(), was_paused=paused is not None)
 
 
 def _report(args: PeriodArgs, ctx: SkillContext) -> SkillResult:
     store = _store(ctx)
-    now = time.time()
+    now = _now(ctx)
     projects, entries, lo, hi = store.report(args.period, now)
     when = PERIOD_WORDS[args.period]
     running = store.running()
