@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from agent.errors import StoreError
 from agent.events import Alert, Event
 from agent.instance import InstanceLock
 from agent.pipeline import Pipeline
@@ -66,17 +67,28 @@ def _resolve(ref: str) -> Callable[[Services], None]:
 
 
 def start_components(services: Services) -> list[str]:
-    """Start every component; return the names that started."""
+    """Start every component; return the names that started.
+
+    A component that cannot start raises, or (when it announced why itself) records the reason in
+    `services.shared["unavailable"][name]`; either way it is left out of the list and the agent runs on."""
     started = []
+    unavailable: dict[str, str] = services.shared.setdefault("unavailable", {})
     for name, start, _stop in COMPONENTS:
         t0 = time.perf_counter()
         try:
             _resolve(start)(services)
-            started.append(name)
-            _LOGGER.info("component %s started in %.0f ms", name, (time.perf_counter() - t0) * 1000)
         except Exception as exc:
-            _LOGGER.exception("component %s failed to start; continuing without it", name)
+            if isinstance(exc, StoreError):  # a damaged store or a full disk: the message has the file and fix
+                _LOGGER.warning("component %s is off: %s", name, exc)
+            else:
+                _LOGGER.exception("component %s failed to start; continuing without it", name)
+            unavailable[name] = str(exc)
             services.bus.publish(Alert(f"{name} unavailable", f"{name} could not start: {exc}", "warning", "agent"))
+            continue
+        if name in unavailable:
+            continue
+        started.append(name)
+        _LOGGER.info("component %s started in %.0f ms", name, (time.perf_counter() - t0) * 1000)
     return started
 
 
@@ -210,6 +222,8 @@ class _Resident:
         face = "desktop" if "desktop" in self.services.shared else "headless"
         running = [name for name in started if name != "desktop" or face == "desktop"]
         line = f"agent ready in {ready_ms:.0f} ms ({face}; {', '.join(running) or 'no components'})"
+        if off := self.services.shared.get("unavailable"):
+            line += f"; not running: {', '.join(off)} (see the warnings above, or `agent doctor`)"
         _LOGGER.info("%s", line)
         if self.mode.terminal:
             line += ": type a request (Ctrl-D or 'quit' to leave)"

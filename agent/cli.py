@@ -93,16 +93,23 @@ def cmd_audit(ns: argparse.Namespace) -> int:
 
 
 def cmd_doctor(ns: argparse.Namespace) -> int:
-    from agent.doctor import run_checks
+    from agent.doctor import repair_stores, run_checks
 
-    rows = run_checks(_services())
+    services = _services()
+    if ns.repair:
+        moved = repair_stores(services)
+        for store, dest in moved:
+            print(f"repaired {store}: the damaged file was moved to {dest} (nothing deleted); a fresh one starts empty")
+        if not moved:
+            print("no damaged store: nothing to repair")
+    rows = run_checks(services)
     if ns.json:
         print(json.dumps([r.__dict__ for r in rows]))
         return 0
     width = max(len(r.name) for r in rows)
     for r in rows:
-        print(f"{r.name:<{width}}  {'ok ' if r.ok else 'MISSING'}  {r.detail}" + ("" if r.ok else f"\n"
-              f"{'':<{width}}  fix: {r.fix}"))
+        state = r.state or ("ok" if r.ok else "MISSING")
+        print(f"{r.name:<{width}}  {state:<7}  {r.detail}" + ("" if r.ok else f"\n{'':<{width}}  fix: {r.fix}"))
     return 0
 
 
@@ -138,8 +145,12 @@ def cmd_models(ns: argparse.Namespace) -> int:
 
 
 def cmd_history(ns: argparse.Namespace) -> int:
-    history = _services().history()
+    services = _services()
+    history = services.history()
     if history is None:
+        if services.history_error is not None:
+            print(f"error: history is off: {services.history_error}", file=sys.stderr)
+            return 1
         print("history is off (history.enabled: false)")
         return 0
     if ns.action == "clear":
@@ -222,6 +233,8 @@ def _parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("doctor", help="what works on this machine, and the fix for what does not")
     d.add_argument("--json", action="store_true")
+    d.add_argument("--repair", action="store_true",
+                   help="move each damaged store aside under a dated name (never deleted) and start it fresh")
     d.set_defaults(fn=cmd_doctor)
 
     au = sub.add_parser("audit", help="the audit log")

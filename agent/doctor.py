@@ -6,12 +6,16 @@ import importlib.util
 import os
 import shutil
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
 from agent.errors import ModelError
 from agent.models.catalog import DEFAULT_LLM, embedded_llms, embedder_files, llm_path
 from agent.services import Services
+from agent.store.faults import disk_full
+from agent.store.health import check_stores, repair_store
 
-__all__ = ["Check", "run_checks"]
+__all__ = ["Check", "repair_stores", "run_checks"]
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,28 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+    state: str = ""  # shown instead of ok/MISSING when set (a store: ok, new, damaged, full, unavailable)
+
+
+def _store_checks(services: Services) -> list[Check]:
+    """Each store with its state (`PRAGMA quick_check`), and the free space on the disk holding the data dir."""
+    out = [Check(f"store: {s.name}", s.ok, s.detail, s.fix, s.state) for s in check_stores(services.paths.data)]
+    data = services.paths.data
+    full = disk_full(data)
+    free_mb = shutil.disk_usage(data).free // 2**20 if data.exists() else 0
+    out.append(Check("disk space", not full, f"{free_mb} MB free on the disk holding {data}",
+                     f"the disk holding {data} is full: free some space (reads work, nothing new is saved)",
+                     "full" if full else "ok"))
+    return out
+
+
+def repair_stores(services: Services, now: datetime | None = None) -> list[tuple[Path, Path]]:
+    """Move every damaged store aside (dated name, never deleted) and start it fresh; [(store, moved to)]."""
+    moved = []
+    for state in check_stores(services.paths.data):
+        if state.state == "damaged" or (state.state == "unavailable" and state.path.is_dir()):
+            moved.append((state.path, repair_store(state.path, now)))
+    return moved
 
 
 def _model_checks(services: Services) -> list[Check]:
@@ -93,4 +119,5 @@ def run_checks(services: Services) -> list[Check]:
                         "install libnotify-bin and run a notification daemon on the session D-Bus"))
     checks.append(Check("data dir", os.access(services.paths.data, os.W_OK), str(services.paths.data),
                         "make the data directory writable or set AGENT_HOME"))
+    checks.extend(_store_checks(services))
     return checks

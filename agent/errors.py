@@ -10,6 +10,7 @@
     │   └── ConfirmationError a confirmation is missing, expired, or bound to another action
     ├── AuditError           the audit log is unreadable or its hash chain is broken (carries the line)
     ├── AudioError           a microphone, speaker or audio file cannot be used (carries which device or file)
+    ├── StoreError           a data store is damaged, its disk is full, or it cannot be opened (carries path and fix)
     └── RuleError            an automation rule is malformed (carries file and line)
 """
 
@@ -29,6 +30,7 @@ __all__ = [
     "NotAllowedError",
     "RuleError",
     "SkillError",
+    "StoreError",
 ]
 
 
@@ -101,3 +103,18 @@ class AudioError(AgentError):
     def __init__(self, message: str, *, device: str) -> None:
         self.device = device
         super().__init__(f"{device}: {message}")
+
+
+class StoreError(AgentError):
+    """A data store (an SQLite file under the data dir) cannot be used.
+
+    `problem` is "damaged" (not a database, malformed), "full" (the disk holding it is full) or "unavailable"
+    (cannot be opened: permissions, a directory in its place...). The message says which file, what is wrong
+    and the fix; it is what the user sees.
+    """
+
+    def __init__(self, message: str, *, path: Path | str, problem: str, fix: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{message} Fix: {fix}")

@@ -4,6 +4,10 @@ The key lives in the OS keyring when one is there (service "ambient-agent", entr
 `agent.safety.keys`: Secret Service, macOS, Windows, or an unlocked encrypted file keyring); otherwise in
 `<config dir>/history.key` with mode 0600. A key file left from before moves into the keyring.
 History is bounded (oldest turns are pruned), listable (`agent history`) and clearable (`agent history clear`).
+
+History is conversation memory, never a reason to fail a request: a damaged file turns it off for the process
+(`broken`, announced once with the fix), a full disk skips the turn it cannot save; `append` and `recent`
+never raise a `StoreError`. Commits are `synchronous=FULL`, like every store with user data.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from agent.errors import StoreError
 from agent.paths import Paths
 from agent.safety.keys import KeyStore
 from agent.store.sqlite import Database
@@ -64,21 +69,43 @@ class HistoryStore:
         self.path = paths.data / "history.sqlite"
         self.max_turns = max_turns
         self._fernet = Fernet(history_key(paths, use_keyring=use_keyring))
-        # one connection for the process (not one per turn); NORMAL: a power cut may lose the last turn only
-        self._db = Database.open(self.path, [_SCHEMA], synchronous="NORMAL", busy_timeout_ms=10_000)
+        self.broken: StoreError | None = None  # set when the file turns out damaged: history is off from then on
+        # one connection for the process (not one per turn); raises StoreError when it cannot be opened
+        self._db = Database.open(self.path, [_SCHEMA], synchronous="FULL", busy_timeout_ms=10_000)
 
-    def append(self, text: str, skill: str, args: dict[str, Any], reply: str, state: str) -> None:
+    def _failed(self, exc: StoreError) -> None:
+        if exc.problem != "full" and self.broken is None:
+            self.broken = exc
+            _LOGGER.warning("history is off for now: %s", exc)
+
+    def append(self, text: str, skill: str, args: dict[str, Any], reply: str, state: str) -> bool:
+        """Store one turn; False (logged, never raised) when it cannot be saved: a full disk, a damaged file."""
+        if self.broken is not None:
+            return False
         payload = json.dumps({"text": text, "skill": skill, "args": args, "reply": reply, "state": state},
                              default=str).encode()
         token = self._fernet.encrypt(payload)
-        with self._db.transaction() as db:
-            db.execute("INSERT INTO turns (ts, payload) VALUES (?, ?)", (time.time(), token))
-            db.execute("DELETE FROM turns WHERE id <= (SELECT MAX(id) FROM turns) - ?", (self.max_turns,))
+        try:
+            with self._db.transaction() as db:
+                db.execute("INSERT INTO turns (ts, payload) VALUES (?, ?)", (time.time(), token))
+                db.execute("DELETE FROM turns WHERE id <= (SELECT MAX(id) FROM turns) - ?", (self.max_turns,))
+        except StoreError as exc:
+            self._failed(exc)
+            return False
+        return True
 
     def recent(self, n: int = 20, within_s: float | None = None) -> list[Turn]:
-        """The last `n` turns, oldest first (only those newer than `within_s` seconds if given)."""
+        """The last `n` turns, oldest first (only those newer than `within_s` seconds if given); [] when the
+        file cannot be read."""
+        if self.broken is not None:
+            return []
         since = time.time() - within_s if within_s is not None else 0.0
-        rows = self._db.query("SELECT id, ts, payload FROM turns WHERE ts >= ? ORDER BY id DESC LIMIT ?", (since, n))
+        try:
+            rows = self._db.query("SELECT id, ts, payload FROM turns WHERE ts >= ? ORDER BY id DESC LIMIT ?",
+                                  (since, n))
+        except StoreError as exc:
+            self._failed(exc)
+            return []
         out = []
         for row_id, ts, token in reversed(rows):
             try:

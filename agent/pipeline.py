@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent.errors import StoreError
 from agent.events import Intent, Reply, ResultState, SkillResult, Utterance
 from agent.logs import said
 from agent.router.router import clarifying_question
@@ -147,6 +148,8 @@ class Pipeline:
         ctx = self.services.context(intent.utterance, yes=yes, confirmation=confirmation)
         try:
             return skill.run(skill.args.model_validate(intent.args), ctx)
+        except StoreError as exc:  # a damaged store or a full disk (logged once): which file, and the fix
+            return SkillResult.error(str(exc), store=exc.path, problem=exc.problem)
         except Exception as exc:
             _LOGGER.exception("skill %s failed", intent.skill)
             return SkillResult.error(f"Sorry, {intent.skill} failed: {exc.__class__.__name__}.", error=str(exc))

@@ -14,7 +14,8 @@ import psutil
 
 from agent.bus import Bus
 from agent.config import Settings, load_settings
-from agent.errors import ModelError
+from agent.errors import ModelError, StoreError
+from agent.events import Alert
 from agent.history import HistoryStore
 from agent.models.catalog import embedder_files
 from agent.models.embedder import Embedder
@@ -49,6 +50,7 @@ class Services:
     _embedder: Embedder | None = None
     _embedder_error: ModelError | None = None
     _history: HistoryStore | None = None
+    history_error: StoreError | None = None  # why history is off although enabled (announced once)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _router_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -68,13 +70,28 @@ class Services:
             return self._embedder
 
     def history(self) -> HistoryStore | None:
-        """The encrypted conversation store, or None when history is off in config."""
+        """The encrypted conversation store; None when history is off in config, or when its file cannot be used
+        (`history_error` says why; announced once). History never fails a request."""
         if not self.settings.history.enabled:
             return None
         with self._lock:
-            if self._history is None:
-                self._history = HistoryStore(self.paths, max_turns=self.settings.history.max_turns)
-            return self._history
+            was_off = self.history_error is not None
+            if self._history is None and self.history_error is None:
+                try:
+                    self._history = HistoryStore(self.paths, max_turns=self.settings.history.max_turns)
+                except StoreError as exc:
+                    self.history_error = exc
+                except OSError as exc:  # the key file cannot be written (a full disk, permissions)
+                    self.history_error = StoreError(
+                        f"the history key cannot be stored ({exc}).", path=self.paths.config / "history.key",
+                        problem="unavailable", fix=f"free space or fix permissions in {self.paths.config}.")
+            if self._history is not None and self._history.broken is not None and self.history_error is None:
+                self.history_error = self._history.broken
+            error = self.history_error
+        if error is not None and not was_off:  # announced once, outside the lock (subscribers may call back)
+            _LOGGER.warning("conversation history is off until %s is fixed; requests still work", error.path)
+            self.bus.publish(Alert("History off", f"Conversation history is off: {error}", "warning", "history"))
+        return None if error is not None else self._history
 
     def router(self) -> Router:
         with self._router_lock:  # the first call loads models; two threads must not both build one

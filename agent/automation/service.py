@@ -21,6 +21,7 @@ from watchdog.observers import Observer
 from agent.automation.engine import Engine
 from agent.automation.loader import LoadResult
 from agent.automation.triggers import FileRuntime
+from agent.errors import StoreError
 from agent.events import Alert, Notice
 
 if TYPE_CHECKING:
@@ -177,8 +178,13 @@ def start_automation(services: Services) -> AutomationService | None:
     try:
         service = AutomationService(Engine(services))
         service.start()
-    except Exception:  # the agent runs on without rules rather than not at all
-        _LOGGER.exception("the automation engine could not start")
+    except Exception as exc:  # the agent runs on without rules rather than not at all
+        if isinstance(exc, StoreError):  # already logged once, with the file and the fix
+            _LOGGER.warning("the automation engine could not start: %s", exc)
+        else:
+            _LOGGER.exception("the automation engine could not start")
+        services.shared.setdefault("unavailable", {})["automation"] = str(exc)  # `agent run` says so
+        services.bus.publish(Alert("Rules off", f"Automation rules are off: {exc}", "warning", "automation"))
         return None
     services.shared[_SHARED_KEY] = service
     services.bus.publish(Notice("agent.started", {}, source="agent"))

@@ -38,8 +38,8 @@ _ALERTS_KEPT = 500
 class AutomationStore:
     def __init__(self, path: Path) -> None:
         self.path = path
-        # rule state is rewritten every few ticks: NORMAL (a power cut may lose the last ticks, never corrupts)
-        self._db = Database.open(path, [_SCHEMA], synchronous="NORMAL", busy_timeout_ms=10_000)
+        # FULL like every store with user data: alerts, acknowledgements and baselines survive a power cut
+        self._db = Database.open(path, [_SCHEMA], synchronous="FULL", busy_timeout_ms=10_000)
 
     @classmethod
     def for_data_dir(cls, data: Path) -> AutomationStore:

@@ -17,9 +17,12 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NoReturn
+
+from agent.store import faults
 
 __all__ = ["FileEntry", "KeywordHit", "Manifest", "fts_terms"]
 
@@ -82,19 +85,30 @@ class Manifest:
     """Thread-safe: one connection per thread; writers take a lock and a transaction."""
 
     def __init__(self, path: Path) -> None:
+        """Open (or create) the manifest; `StoreError` when it is damaged, its disk is full or it cannot be opened."""
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._write = threading.Lock()
-        with self._write:
-            self._db().executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with self._write:
+                self._db().executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
+        except (sqlite3.Error, OSError) as exc:
+            self.close()
+            self._fault(exc)
+
+    def _fault(self, exc: BaseException) -> NoReturn:
+        err = faults.classify(self.path, exc)
+        if err is None:
+            raise exc
+        raise faults.report(err) from exc
 
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA synchronous=FULL")  # a committed file entry survives a power cut
             self._local.db = db
         return db
 
@@ -102,13 +116,23 @@ class Manifest:
     def _tx(self) -> Iterator[sqlite3.Connection]:
         db = self._db()
         with self._write:
-            db.execute("BEGIN IMMEDIATE")
             try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    with suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
+                    raise
+                try:
+                    db.execute("COMMIT")
+                except sqlite3.Error:
+                    if db.in_transaction:
+                        with suppress(sqlite3.Error):
+                            db.execute("ROLLBACK")
+                    raise
+            except (sqlite3.Error, OSError) as exc:
+                self._fault(exc)
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)

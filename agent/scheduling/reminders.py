@@ -16,11 +16,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from agent.errors import SkillError
 from agent.events import Alert
 from agent.logs import said
+from agent.store import faults
 from agent.values import parse_duration
 from agent.values import parse_when as spoken_when
 
@@ -114,6 +115,13 @@ class Reminder:
         return f"{self.id:>4}  {self.kind:<8}  {self.status:<9}  {format_clock(self.due, now):<28}  {what}"
 
 
+def _raise_store_error(path: Path, exc: BaseException) -> NoReturn:
+    err = faults.classify(path, exc)
+    if err is None:
+        raise exc
+    raise faults.report(err) from exc
+
+
 def _local(ts: float) -> datetime:
     return datetime.fromtimestamp(ts).astimezone()
 
@@ -129,7 +137,6 @@ class ReminderStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
@@ -139,11 +146,19 @@ class ReminderStore:
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=10)
+        """One transaction on a short connection; a damaged file or a full disk raises `StoreError`."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=10)
+        except (sqlite3.Error, OSError) as exc:
+            _raise_store_error(self.path, exc)
         try:
             conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA synchronous=FULL")  # a committed reminder survives a power cut
             with conn:  # one transaction: commit, or roll back on error
                 yield conn
+        except (sqlite3.Error, OSError) as exc:
+            _raise_store_error(self.path, exc)
         finally:
             conn.close()
 

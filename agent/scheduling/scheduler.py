@@ -27,6 +27,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING, STATE_STOPPED
 
+from agent.errors import StoreError
 from agent.events import Alert
 from agent.logs import said
 from agent.paths import Paths
@@ -214,11 +215,15 @@ def start_scheduler(services: Services) -> AgentScheduler | None:
         scheduler = AgentScheduler(services.paths, services.bus)
         scheduler.start()
     except Exception as exc:
-        _LOGGER.exception("timers and reminders are off: the scheduler did not start")
+        if isinstance(exc, StoreError):  # already logged once, with the file and the fix
+            _LOGGER.warning("timers and reminders are off: %s", exc)
+        else:
+            _LOGGER.exception("timers and reminders are off: the scheduler did not start")
         if scheduler is not None:
             with contextlib.suppress(Exception):
                 scheduler.stop()
         services.bus.publish(Alert("Reminders", f"Timers and reminders are off: {exc}", "warning", "scheduler"))
+        services.shared.setdefault("unavailable", {})["scheduler"] = str(exc)  # `agent run` says so
         return None
     services.shared[_SHARED_KEY] = scheduler
     return scheduler

@@ -7,7 +7,9 @@
 - foreign keys on, and a busy timeout so two processes (the resident agent and `agent ask`) wait for each other
   instead of failing with "database is locked";
 - numbered migrations recorded in a `schema_migrations` table, each applied in its own transaction;
-- `transaction()`: BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception.
+- `transaction()`: BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception;
+- faults in the user's words: a damaged file, a full disk or a file that cannot be opened raise `StoreError`
+  (naming the file, the problem and the fix; logged once), never a bare `sqlite3` error (`agent.store.faults`).
 
     db = Database.open(paths.data / "notes.db", MIGRATIONS)
     with db.transaction() as conn:
@@ -21,9 +23,11 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, NoReturn, TypeVar, cast
+
+from agent.store import faults
 
 __all__ = ["Database", "Migration", "resident", "split_statements"]
 
@@ -75,9 +79,28 @@ class Database:
     @classmethod
     def open(cls, path: Path, migrations: Sequence[Migration] = (), *, synchronous: Synchronous = "FULL",
              busy_timeout_ms: int = 5000) -> Database:
-        """Open (creating it and its folder if needed) and bring the schema up to date."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False)
+        """Open (creating it and its folder if needed) and bring the schema up to date.
+
+        Raises `StoreError` when the file is damaged, its disk is full or it cannot be opened."""
+        conn: sqlite3.Connection | None = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None,
+                                   check_same_thread=False)
+            return cls._setup(path, conn, migrations, synchronous, busy_timeout_ms)
+        except BaseException as exc:
+            if conn is not None:
+                conn.close()
+            if not isinstance(exc, sqlite3.Error | OSError):
+                raise
+            err = faults.classify(path, exc)
+            if err is None:
+                raise
+            raise faults.report(err) from exc
+
+    @classmethod
+    def _setup(cls, path: Path, conn: sqlite3.Connection, migrations: Sequence[Migration], synchronous: Synchronous,
+               busy_timeout_ms: int) -> Database:
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -89,21 +112,43 @@ class Database:
         db.migrate(migrations)
         return db
 
+    def _fault(self, exc: BaseException) -> NoReturn:
+        """Re-raise `exc` as the `StoreError` it means (a damaged file, a full disk), else as it is."""
+        err = faults.classify(self.path, exc)
+        if err is None:
+            raise exc
+        raise faults.report(err) from exc
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE (take the write lock now) ... COMMIT; ROLLBACK and re-raise on any exception."""
+        """BEGIN IMMEDIATE (take the write lock now) ... COMMIT; ROLLBACK and re-raise on any exception.
+
+        A full disk or a damaged file raises `StoreError`; the transaction is rolled back, nothing half-written."""
         with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
+                self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.conn
+                except BaseException:
+                    with suppress(sqlite3.Error):
+                        self.conn.execute("ROLLBACK")
+                    raise
+                try:
+                    self.conn.execute("COMMIT")
+                except sqlite3.Error:
+                    if self.conn.in_transaction:  # a failed COMMIT (disk full) may leave it open
+                        with suppress(sqlite3.Error):
+                            self.conn.execute("ROLLBACK")
+                    raise
+            except (sqlite3.Error, OSError) as exc:
+                self._fault(exc)
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
-            return list(self.conn.execute(sql, params).fetchall())
+            try:
+                return list(self.conn.execute(sql, params).fetchall())
+            except (sqlite3.Error, OSError) as exc:
+                self._fault(exc)
 
     def version(self) -> int:
         row = self.query("SELECT coalesce(max(version), 0) FROM schema_migrations")
@@ -141,6 +186,10 @@ class Database:
     def integrity_check(self) -> str:
         """'ok', or SQLite's first complaint."""
         return str(self.query("PRAGMA integrity_check")[0][0])
+
+    def quick_check(self) -> str:
+        """'ok', or SQLite's first complaint (`PRAGMA quick_check`: O(N), skips index contents)."""
+        return str(self.query("PRAGMA quick_check")[0][0])
 
     def close(self) -> None:
         with self._lock:
