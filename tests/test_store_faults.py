@@ -40,7 +40,7 @@ def _malformed(path: Path) -> None:
     """A real database whose second page was overwritten: the header is fine, the b-tree is not."""
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE t (x TEXT)")
-    conn.executemany("INSERT INTO t VALUES (?)", [("row %d" % i * 20,) for i in range(400)])
+    conn.executemany("INSERT INTO t VALUES (?)", [(f"row {i}" * 20,) for i in range(400)])
     conn.commit()
     conn.close()
     with path.open("r+b") as f:
