@@ -52,8 +52,10 @@ class InstanceLock:
             raise AlreadyRunningError(self.path, int(text) if text.isdigit() else None) from None
         f.seek(0)
         f.truncate()
-        f.write(str(os.getpid()))
-        f.flush()
+        try:  # unbuffered, so a full disk leaves nothing pending to fail again at release
+            os.write(f.fileno(), str(os.getpid()).encode())
+        except OSError as exc:  # the disk is full: the lock holds all the same, only the pid is not recorded
+            _LOGGER.warning("%s: could not record the pid (%s); the single-instance lock holds", self.path, exc)
         self._file = f
         _LOGGER.debug("instance lock taken: %s", self.path)
         return self

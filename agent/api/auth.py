@@ -53,12 +53,19 @@ def _read_file(path: Path) -> str | None:
 
 
 def _write_file(path: Path, token: str) -> None:
+    """Write the token file atomically; on a full disk (or any OSError) log why and keep the old file, if any:
+    the API still serves with the token in memory (and in the keyring when there is one)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(token + "\n")
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(token + "\n")
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        _LOGGER.warning("the API token could not be written to %s (%s): `agent api token` cannot print it until "
+                        "there is space; the API serves meanwhile", path, exc)
 
 
 def _keyring_get(backend: Any) -> str | None:

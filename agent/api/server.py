@@ -88,11 +88,17 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 def _write_runtime_file(path: Path, data: dict[str, Any]) -> None:
+    """Write `server.json` atomically; on a full disk log why and serve anyway (the log has the URL)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f)
-    os.replace(tmp, path)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        _LOGGER.warning("%s could not be written (%s); the API serves on %s all the same", path, exc,
+                        data.get("url"))
 
 
 def _remove_runtime_file(path: Path, port: int) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from agent.errors import StoreError
 
-__all__ = ["REPAIR_FIX", "classify", "disk_full", "forget", "problems", "report"]
+__all__ = ["REPAIR_FIX", "classify", "disk_full", "forget", "full_error", "problems", "report"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -41,9 +41,10 @@ def disk_full(folder: Path) -> bool:
 
 
 def full_error(path: Path) -> StoreError:
+    """What a write to the store at `path` says when its disk is full (and what its read-only open logs)."""
     folder = path.parent
-    return StoreError(f"The disk holding {folder} is full, so this was not saved (everything saved before is "
-                      "intact).", path=path, problem="full",
+    return StoreError(f"The disk holding {folder} is full, so nothing new can be saved there (everything saved "
+                      "before is intact and can still be read).", path=path, problem="full",
                       fix=f"free some space on the disk holding {folder}, then try again.")
 
 
@@ -68,8 +69,10 @@ def classify(path: Path, exc: BaseException) -> StoreError | None:
 
 
 def report(err: StoreError) -> StoreError:
-    """Log `err` once per file and problem (a warning naming the file, the problem and the fix); return it."""
-    key = (err.path, err.problem)
+    """Log `err` once per file and problem, a full disk once per folder (a warning naming the file or folder, the
+    problem and the fix); return it."""
+    # a full disk is one problem for every store on it: announced once per folder
+    key = (str(Path(err.path).parent), "full") if err.problem == "full" else (err.path, err.problem)
     with _lock:
         first = key not in _reported
         _reported[key] = err
@@ -81,7 +84,7 @@ def report(err: StoreError) -> StoreError:
 def forget(path: Path | str) -> None:
     """The store at `path` works again (or was repaired): a new problem is announced again."""
     with _lock:
-        for key in [k for k in _reported if k[0] == str(path)]:
+        for key in [k for k in _reported if k[0] in (str(path), str(Path(path).parent))]:
             del _reported[key]
 
 

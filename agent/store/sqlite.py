@@ -24,9 +24,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal, NoReturn, TypeVar, cast
 
+from agent.errors import StoreError
 from agent.store import faults
 
 __all__ = ["Database", "Migration", "resident", "split_statements"]
@@ -75,13 +77,43 @@ class Database:
         self.path = path
         self.conn = conn
         self._lock = threading.RLock()
+        self.full: StoreError | None = None  # set while opened read-only because its disk is full
+        self._retry: Callable[[], Database] | None = None  # reopens it for writing
+
+    def _writable(self) -> None:
+        """Opened read-only on a full disk: reopen for writing if space was freed, else raise "disk is full"."""
+        if self.full is None:
+            return
+        assert self._retry is not None
+        try:
+            fresh = self._retry()
+        except StoreError as exc:
+            raise faults.report(exc if exc.problem != "full" else faults.full_error(self.path)) from exc
+        self.conn.close()
+        self.conn, self.full, self._retry = fresh.conn, None, None
+        faults.forget(self.path)
+        _LOGGER.info("%s: space is back; writable again", self.path)
 
     @classmethod
     def open(cls, path: Path, migrations: Sequence[Migration] = (), *, synchronous: Synchronous = "FULL",
              busy_timeout_ms: int = 5000) -> Database:
         """Open (creating it and its folder if needed) and bring the schema up to date.
 
-        Raises `StoreError` when the file is damaged, its disk is full or it cannot be opened."""
+        Raises `StoreError` when the file is damaged, its disk is full or it cannot be opened. On a full disk an
+        existing store opens read-only instead (`full` says why): reads work, and each write first tries to
+        reopen it for writing (it succeeds once space is freed) or raises the "disk is full" `StoreError`."""
+        try:
+            return cls._open_rw(path, migrations, synchronous, busy_timeout_ms)
+        except StoreError as err:
+            if err.problem != "full" or not path.is_file():
+                raise faults.report(err) from err
+            db = cls._open_read_only(path, len(migrations), faults.report(err))
+            db._retry = partial(cls._open_rw, path, migrations, synchronous, busy_timeout_ms)
+            return db
+
+    @classmethod
+    def _open_rw(cls, path: Path, migrations: Sequence[Migration], synchronous: Synchronous,
+                 busy_timeout_ms: int) -> Database:
         conn: sqlite3.Connection | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -96,7 +128,30 @@ class Database:
             err = faults.classify(path, exc)
             if err is None:
                 raise
-            raise faults.report(err) from exc
+            raise err from exc
+
+    @classmethod
+    def _open_read_only(cls, path: Path, schema_version: int, full: StoreError) -> Database:
+        """`path` for reading only, without creating its -wal/-shm (read-only, else as an immutable file)."""
+        for mode in ("mode=ro", "immutable=1"):
+            conn: sqlite3.Connection | None = None
+            try:
+                conn = sqlite3.connect(f"{path.as_uri()}?{mode}", uri=True, isolation_level=None,
+                                       check_same_thread=False)
+                conn.row_factory = sqlite3.Row
+                version = conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+            except sqlite3.Error as exc:
+                _LOGGER.debug("%s: read-only open (%s) failed: %s", path, mode, exc)
+                if conn is not None:
+                    conn.close()
+                continue
+            if int(version) < schema_version:  # its schema needs a migration, which needs space
+                conn.close()
+                break
+            db = cls(path, conn)
+            db.full = full
+            return db
+        raise full
 
     @classmethod
     def _setup(cls, path: Path, conn: sqlite3.Connection, migrations: Sequence[Migration], synchronous: Synchronous,
@@ -125,6 +180,7 @@ class Database:
 
         A full disk or a damaged file raises `StoreError`; the transaction is rolled back, nothing half-written."""
         with self._lock:
+            self._writable()
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
                 try:
