@@ -277,8 +277,20 @@ class _LineLoader(yaml.SafeLoader):
     """A YAML loader that remembers the line of every mapping key, by path."""
 
 
+def _read_text(path: Path) -> str:
+    """The file as UTF-8 text; bytes that are not UTF-8 are a `ConfigError` naming the line."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(f"byte 0x{raw[exc.start]:02x} at column {column} is not UTF-8 text (save the file as "
+                          "UTF-8)", file=path, line=line) from None
+
+
 def _load_yaml_with_lines(path: Path) -> tuple[dict[str, Any], dict[tuple[str | int, ...], int]]:
-    text = path.read_text(encoding="utf-8")
+    text = _read_text(path)
     try:
         node = yaml.compose(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
@@ -288,9 +300,16 @@ def _load_yaml_with_lines(path: Path) -> tuple[dict[str, Any], dict[tuple[str | 
 
     def walk(n: yaml.Node, prefix: tuple[str | int, ...]) -> None:
         if isinstance(n, yaml.MappingNode):
+            seen: dict[str, int] = {}
             for k, v in n.value:
                 key = prefix + (str(k.value),)
-                lines[key] = k.start_mark.line + 1
+                line = k.start_mark.line + 1
+                if str(k.value) in seen and k.tag != "tag:yaml.org,2002:merge":  # YAML keeps the last silently
+                    dotted = ".".join(str(p) for p in key)
+                    raise ConfigError(f"key '{dotted}' is given twice (first on line {seen[str(k.value)]}); keep "
+                                      "one", file=path, line=line)
+                seen[str(k.value)] = line
+                lines[key] = line
                 walk(v, key)
         elif isinstance(n, yaml.SequenceNode):
             for i, v in enumerate(n.value):

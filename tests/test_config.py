@@ -7,6 +7,7 @@ import pytest
 from agent.config import load_settings
 from agent.errors import ConfigError
 from agent.paths import Paths
+from tests.conftest import run_cli
 
 
 def _write(paths: Paths, text: str) -> Path:
@@ -82,3 +83,24 @@ def test_user_commands_are_validated(paths: Paths) -> None:
 def test_explicit_config_path_must_exist(paths: Paths, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_settings(paths, env={"AGENT_CONFIG": str(tmp_path / "nope.yaml")})
+
+
+def test_bytes_that_are_not_utf8_name_file_and_line(paths: Paths) -> None:
+    """Issue 15: a config saved as Latin-1 crashed with a traceback; through the real CLI it is one clear line."""
+    paths.config_file.parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file.write_bytes(b"log_level: INFO\nllm:\n  model_path: ~/mod\xe8les/x.gguf\n")
+    result = run_cli("ask", "what time is it", timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (f"error: {paths.config_file}:3: byte 0xe8 at column 20 is not UTF-8 text "
+                                     "(save the file as UTF-8)")
+
+
+def test_a_key_given_twice_is_an_error_with_both_lines(paths: Paths) -> None:
+    paths.config_file.parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file.write_text("llm:\n  context_size: 2048\n  threads: 2\n  context_size: 4096\n")
+    with pytest.raises(ConfigError, match=r"config.yaml:4: key 'llm.context_size' is given twice \(first on line 2\)"):
+        load_settings(paths)
+    result = run_cli("doctor", timeout=120)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "key 'llm.context_size' is given twice" in result.stderr
