@@ -7,6 +7,7 @@ its cheaper tiers).
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -14,6 +15,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,6 +27,19 @@ from agent.models.catalog import embedded_llms, llm_path
 __all__ = ["LLM", "LocalLLM", "ModelManager", "ServerLLM"]
 
 _LOGGER = logging.getLogger(__name__)
+
+# Every loaded llama.cpp model, closed by an exit hook while the interpreter is still whole: freed later (during
+# interpreter shutdown, when the ctypes bindings are gone) Llama.__del__ prints "Exception ignored ... TypeError".
+_LOADED: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_loaded() -> None:
+    for llm in list(_LOADED):
+        try:
+            llm.close()
+        except Exception:  # exiting anyway: never a traceback at exit
+            _LOGGER.debug("closing %s at exit failed", getattr(llm, "name", llm), exc_info=True)
 
 
 class LLM(Protocol):
@@ -78,6 +93,7 @@ class LocalLLM:
             raise ModelError(f"could not load {path}: {exc}", model=self.name,
                              fix="the file may be corrupt or truncated; download it again") from exc
         self.load_ms = (time.perf_counter() - started) * 1000
+        _LOADED.add(self)
         _LOGGER.info("loaded %s in %.0f ms", path, self.load_ms)
 
     def _grammar(self, schema: dict[str, Any]) -> Any:
