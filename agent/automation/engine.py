@@ -126,7 +126,15 @@ class Engine:
             for rule_id, _problems in result.invalid.items():
                 if rule_id in self._rules and rule_id not in new:
                     new[rule_id] = self._rules[rule_id]
+                    result.kept.append(rule_id)
                     _LOGGER.warning("rule %s is invalid now; its previous version keeps running", rule_id)
+            broken = result.broken_files
+            for rule_id, old in self._rules.items():  # a file that no longer parses: keep all its rules
+                if rule_id not in new and str(old.loaded.file) in broken:
+                    new[rule_id] = old
+                    result.kept.append(rule_id)
+                    _LOGGER.warning("%s cannot be read now; rule %s keeps running its previous version",
+                                    old.loaded.file, rule_id)
             self._rules = new
             self.problems = result.problems
             self._dirty = True

@@ -65,6 +65,13 @@ class LoadResult:
     problems: list[Problem] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     invalid: dict[str, list[Problem]] = field(default_factory=dict)  # rule id -> its errors
+    kept: list[str] = field(default_factory=list)  # rule ids whose previous version keeps running (the engine's)
+
+    @property
+    def broken_files(self) -> set[str]:
+        """Files that could not be read as a whole (unreadable, not valid YAML, not a list): none of their rules
+        is known, so the engine keeps the previous version of all of them."""
+        return {p.file for p in self.problems if p.severity == "error" and p.rule_id is None and p.path == "-"}
 
     @property
     def errors(self) -> list[Problem]:

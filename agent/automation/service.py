@@ -127,7 +127,10 @@ class AutomationService:
         if not errors:
             return
         rules = sorted({p.rule_id or p.file for p in errors})
-        message = f"{len(errors)} problem(s) in {', '.join(rules)}; first: {errors[0]}. Run: agent rules check"
+        message = f"{len(errors)} problem(s) in {', '.join(rules)}; first: {errors[0]}."
+        if result.kept:
+            message += f" The last valid version of {', '.join(sorted(result.kept))} keeps running until it is fixed."
+        message += " Run: agent rules check"
         self.engine.store.add_alert("automation", "Some rules could not load", message, "warning", True)
         self.engine.publish(Alert("Some rules could not load", message, "warning", source="automation"))
 
