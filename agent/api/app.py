@@ -8,7 +8,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,7 @@ from agent import __version__
 from agent.api.auth import load_token, tokens_match
 from agent.api.events import EventHub
 from agent.api.guards import ASGIApp, Receive, RequestGuard, Scope, Send, is_loopback
+from agent.api.idempotency import IdempotencyKeys, IdempotencyMiddleware
 from agent.api.metrics import AgentMetrics
 from agent.pipeline import Pipeline
 
@@ -105,6 +106,20 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def _server_error(request: Request, exc: Exception) -> JSONResponse:
     _LOGGER.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     return JSONResponse({"error": f"internal error ({exc.__class__.__name__}); see the agent's log"}, 500)
+
+
+def _keys_opener(services: Services) -> Callable[[], IdempotencyKeys]:
+    """The Idempotency-Key store, opened on the first request that sends a key, then kept."""
+    lock = threading.Lock()
+    opened: list[IdempotencyKeys] = []
+
+    def keys() -> IdempotencyKeys:
+        with lock:
+            if not opened:
+                opened.append(IdempotencyKeys(services.paths.data / "api" / "idempotency.sqlite"))
+            return opened[0]
+
+    return keys
 
 
 # -- metrics of every HTTP request --------------------------------------------------------------------------
@@ -212,6 +227,8 @@ def create_app(services: Services, *, token: str | None = None, bind_host: str |
     _add_docs(app)
     host = (bind_host or services.settings.api.host).strip("[]")
     extra = frozenset() if is_loopback(host) else frozenset({host})
+    app.add_middleware(IdempotencyMiddleware, keys=_keys_opener(services),
+                       authorized=lambda header: tokens_match(state.token, presented_token({"authorization": header})))
     app.add_middleware(RequestGuard, max_body_bytes=services.settings.api.max_body_bytes,
                        extra_hosts=extra, any_host=host in ("0.0.0.0", "::"))
     app.add_middleware(_RequestMetrics, metrics=metrics)

@@ -28,6 +28,7 @@ STORES: tuple[tuple[str, str], ...] = (
     ("scheduler", "scheduler.sqlite"),
     ("automation", "automation.sqlite3"),
     ("file index", "files/manifest.sqlite"),
+    ("API idempotency keys", "api/idempotency.sqlite"),
 )
 """(what it holds, its path under the data dir) for every SQLite store with user data or state."""
 
