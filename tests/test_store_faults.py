@@ -19,7 +19,7 @@ import pytest
 
 from agent.api import load_token, start_server
 from agent.config import load_settings
-from agent.paths import get_paths
+from agent.paths import Paths, get_paths
 from agent.services import build_services
 from agent.store.health import STORES, check_store, repair_store
 from tests.conftest import run_cli
@@ -160,3 +160,22 @@ def test_check_and_repair_in_process(tmp_path: Path) -> None:
     path.unlink()
     path.mkdir()  # a directory where the file should be
     assert check_store("x", path).state == "unavailable"
+
+
+def test_every_store_commits_with_synchronous_full(paths: Paths) -> None:
+    """Issue 15: history, automation and the file-index manifest ran synchronous=NORMAL (last commits lost on a
+    power cut). Read on each store's own connection (the pragma is per connection)."""
+    from agent.automation.store import AutomationStore
+    from agent.files.manifest import Manifest
+    from agent.history import HistoryStore
+    from agent.skills.finance import ExpenseStore
+    from agent.skills.notes import NoteStore
+    from agent.skills.timetrack import TimeStore
+
+    full = 2
+    assert HistoryStore(paths, use_keyring=False)._db.pragma("synchronous") == full
+    assert AutomationStore.for_data_dir(paths.data)._db.pragma("synchronous") == full
+    assert Manifest(paths.data / "files" / "manifest.sqlite")._db().execute("PRAGMA synchronous").fetchone()[0] == full
+    for store in (NoteStore(paths.data / "notes.db"), ExpenseStore(paths.data / "finance.db"),
+                  TimeStore(paths.data / "timetrack.db")):
+        assert store.db.pragma("synchronous") == full
