@@ -214,8 +214,8 @@ class VoiceSettings(_Strict):
     follow_up_s: float = Field(6.0, ge=0, le=120, description="after a reply, accept a request without the wake phrase")
     speak_replies: bool = Field(True, description="speak the replies to voice requests")
     chime: bool = Field(True, description="a short chime when the agent starts listening")
-    whisper_model: Path | None = Field(None, description="any CTranslate2 Whisper model folder; default: embedded "
-                                       "tiny.en")
+    whisper_model: Path | None = Field(None, description="any CTranslate2 Whisper model folder, or 'base' for the "
+                                       "embedded multilingual Whisper base; default: embedded tiny.en")
     whisper_compute_type: str = Field("int8", description="int8, int8_float32, float32, ...")
     whisper_beam_size: int = Field(1, ge=1, le=10)
     whisper_hypotheses: int = Field(3, ge=1, le=10, description="candidate transcripts per command (beam search); "

@@ -100,6 +100,9 @@ def run_checks(services: Services) -> list[Check]:
     checks.append(Check("llama.cpp", _module("llama_cpp"), "llama-cpp-python",
                         "run `make run` (builds llama-cpp-python with safe CPU flags)"))
     checks.extend(_audio_checks())
+    from agent.speech.models import speech_checks
+
+    checks.extend(Check(*row) for row in speech_checks(services.settings))
     display = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
     checks.append(Check("display", bool(display), f"DISPLAY={display}" if display else "no display",
                         "run inside a desktop session (or Xvfb); the agent runs text-only without one"))

@@ -54,6 +54,7 @@ from agent.speech.devices import list_devices, resolve_device  # noqa: E402
 from agent.speech.service import VoiceOptions, VoiceService  # noqa: E402
 from agent.speech.stt import WhisperTranscriber, vad_params  # noqa: E402
 from agent.speech.tts import PiperSynthesizer, Speaker  # noqa: E402
+from agent.speech.understand import request_checker  # noqa: E402
 from agent.speech.vad import SileroVad  # noqa: E402
 
 COMMAND = "Remind me to call mom at five pm tomorrow."
@@ -160,8 +161,14 @@ def bench_latency(services: Any, stt: WhisperTranscriber, synth: PiperSynthesize
         source = FileInput(np.concatenate([x for r in requests for x in (r, gap)]), realtime=True)
         output = BufferOutput()
         how = "file source paced in real time, buffer output (no PulseAudio)"
+    early_ms = services.settings.voice.early_end_ms
+    complete = request_checker(services) if early_ms else None
+    if complete is not None:
+        complete("what time is it")  # its router loads now
     service = VoiceService(services, source=source, speaker=Speaker(synth, output, chime_on=False), stt=stt,
-                           vad=SileroVad(), options=VoiceOptions(wake_word=False, hands_free=True), params=params)
+                           vad=SileroVad(), options=VoiceOptions(wake_word=False, hands_free=True,
+                                                                 early_end_ms=early_ms),
+                           params=params, complete=complete)
     service.start(ptt=False)
     try:
         if pulse is not None:
@@ -181,7 +188,8 @@ def bench_latency(services: Any, stt: WhisperTranscriber, synth: PiperSynthesize
         service.stop()
         detach()
     out: dict[str, Any] = {"how": how, "requests": len(requests), "answered": len(timings),
-                           "vad_min_silence_ms": params.min_silence_ms}
+                           "vad_min_silence_ms": params.min_silence_ms, "early_end_ms": early_ms,
+                           "ended_early": service.early_ends}
     for key in ("eos_to_first_audio", "speech_end_to_first_audio", "stt", "route", "skill", "tts_first_audio"):
         values = [t[key] for t in timings if key in t]
         if values:
@@ -246,6 +254,7 @@ def main() -> None:
         synth = PiperSynthesizer.from_settings(settings)
         load_ms = round((time.perf_counter() - started) * 1000)
         services = build_services(paths, settings)
+        stt.attach_router(services)  # as the agent does: the router chooses between Whisper's candidates
         summary: dict[str, Any] = {"cpu_count": os.cpu_count(), "speech_models_load_ms": load_ms}
         summary["rss"] = bench_rss(services, stt, synth)
         summary["stt"] = bench_stt(settings, synth, 5 if quick else 15)

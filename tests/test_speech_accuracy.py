@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -113,3 +114,24 @@ def test_prompted_whisper_hears_commands_in_a_voice_it_never_saw(tmp_path, servi
     assert heard.text.lower().count("note") == 1  # no repeated decode
     silence = stt.transcribe(np.zeros(2 * SAMPLE_RATE, dtype=np.float32))
     assert silence.text == ""
+
+
+@pytest.mark.slow
+def test_whisper_base_option_is_assembled_loaded_and_shown_by_doctor(tmp_path, agent_home, monkeypatch):
+    from agent.speech.models import speech_checks, whisper_model_dir
+
+    monkeypatch.setenv("AGENT_VOICE__WHISPER_MODEL", "base")
+    settings = load_settings()
+    folder = whisper_model_dir(settings)
+    assert (folder / "model.bin").stat().st_size > 100_000_000
+    stt = WhisperTranscriber.from_settings(settings)
+    assert stt.multilingual
+    heard = stt.transcribe(_flite(tmp_path, "Remind me to water the plants tomorrow.", "awb"))
+    assert "water the plants" in heard.text.lower(), heard
+    rows = {name: (ok, detail) for name, ok, detail, _fix in speech_checks(settings)}
+    assert rows["speech to text"][0]
+    assert "Whisper base" in rows["speech to text"][1]
+    assert "hey_jarvis" in rows["wake word"][1]
+    doctor = subprocess.run([sys.executable, "-m", "agent", "doctor"], capture_output=True, text=True, timeout=300,
+                            check=False)
+    assert "Whisper base (multilingual)" in doctor.stdout, doctor.stdout

@@ -195,7 +195,7 @@ class WhisperTranscriber(Transcriber):
     def from_settings(cls, settings: Settings, *, registry: Any = None) -> WhisperTranscriber:
         """The configured model; with `voice.whisper_bias`, prompted with the commands of `registry` (default: the
         installed skills)."""
-        from agent.models.catalog import whisper_model_path
+        from agent.speech.models import whisper_model_dir
 
         v = settings.voice
         prompt = ""
@@ -203,7 +203,7 @@ class WhisperTranscriber(Transcriber):
             from agent.speech.vocab import command_sentences, decoding_prompt
 
             prompt = decoding_prompt(command_sentences(registry))
-        return cls(whisper_model_path(settings), compute_type=v.whisper_compute_type, beam_size=v.whisper_beam_size,
+        return cls(whisper_model_dir(settings), compute_type=v.whisper_compute_type, beam_size=v.whisper_beam_size,
                    threads=v.whisper_threads, window_s=v.whisper_window_s, vad=vad_params(settings), prompt=prompt,
                    hypotheses=v.whisper_hypotheses)
 
@@ -281,6 +281,8 @@ class WhisperTranscriber(Transcriber):
 
             lang = self._model.model.detect_language(encoded)[0][0][0].strip("<|>")
             tokenizer = Tokenizer(self._model.hf_tokenizer, True, task="transcribe", language=lang)
+            if lang != "en":  # the command prompt is English: it would pull other languages towards it
+                return list(self._model.get_prompt(tokenizer, [], without_timestamps=True))
         return list(self._model.get_prompt(tokenizer, self._prompt_tokens, without_timestamps=True))
 
     def _full(self, speech: np.ndarray) -> tuple[str, float, float]:
