@@ -72,6 +72,7 @@ def test_reads_answer_writes_say_the_disk_is_full_and_nothing_is_lost(small_data
     data = small_data_disk
     assert _ask("take a note buy milk")["state"] == "ok"
     assert _ask("I spent 12 dollars on lunch")["state"] == "ok"
+    assert _ask("remind me tomorrow at 9 to call bob")["state"] == "ok"
     filler = _fill(data)
 
     assert "It's" in str(_ask("what time is it")["reply"])  # the history write fails; the answer does not
@@ -85,6 +86,10 @@ def test_reads_answer_writes_say_the_disk_is_full_and_nothing_is_lost(small_data
     spent = _ask("how much did I spend this month")
     assert spent["state"] == "ok"
     assert "$12.00" in str(spent["reply"])
+
+    reminders = run_cli("reminders", "--json", timeout=120)
+    assert reminders.returncode == 0, reminders.stderr
+    assert [r["text"] for r in json.loads(reminders.stdout)] == ["call bob"]
 
     filler.unlink()  # space is back: writes work, and nothing committed before was lost
     assert _ask("take a note buy eggs")["state"] == "ok"

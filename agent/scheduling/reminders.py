@@ -137,6 +137,8 @@ class ReminderStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        if path.is_file() and faults.disk_full(path.parent):
+            return  # a full disk: the table is there and is read read-only; writes say the disk is full
         with self._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
@@ -162,6 +164,35 @@ class ReminderStore:
         finally:
             conn.close()
 
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A connection for reads: the usual one, or on a full disk a read-only one (a WAL database needs space
+        for its -shm file even to be read; read-only, else as an immutable file, it needs none)."""
+        if not (self.path.is_file() and faults.disk_full(self.path.parent)):
+            with self._connect() as usual:
+                yield usual
+            return
+        conn: sqlite3.Connection | None = None
+        for mode in ("mode=ro", "immutable=1"):
+            try:
+                conn = sqlite3.connect(f"{self.path.as_uri()}?{mode}", uri=True, timeout=10)
+                conn.execute("SELECT count(*) FROM reminders").fetchone()
+                break
+            except sqlite3.Error:
+                if conn is not None:
+                    conn.close()
+                conn = None
+        if conn is None:
+            raise faults.report(faults.full_error(self.path))
+        reader: sqlite3.Connection = conn
+        try:
+            reader.row_factory = sqlite3.Row
+            yield reader
+        except sqlite3.Error as exc:
+            _raise_store_error(self.path, exc)
+        finally:
+            reader.close()
+
     def add(self, kind: Kind, text: str, due: datetime, *, seconds: int | None = None) -> Reminder:
         with self._connect() as conn:
             cur = conn.execute("INSERT INTO reminders (kind, text, seconds, due, created) VALUES (?, ?, ?, ?, ?)",
@@ -172,14 +203,14 @@ class ReminderStore:
         return reminder
 
     def get(self, reminder_id: int) -> Reminder | None:
-        with self._connect() as conn:
+        with self._reading() as conn:
             row = conn.execute("SELECT * FROM reminders WHERE id = ?", (reminder_id,)).fetchone()
         return _row(row) if row else None
 
     def fetch(self, *, include_done: bool = False) -> list[Reminder]:
         """Pending reminders by due time (all of them, newest last, with `include_done`)."""
         where = "" if include_done else "WHERE status = 'pending'"
-        with self._connect() as conn:
+        with self._reading() as conn:
             rows = conn.execute(f"SELECT * FROM reminders {where} ORDER BY due, id").fetchall()  # noqa: S608
         return [_row(r) for r in rows]
 
