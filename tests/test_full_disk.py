@@ -91,6 +91,11 @@ def test_reads_answer_writes_say_the_disk_is_full_and_nothing_is_lost(small_data
     assert reminders.returncode == 0, reminders.stderr
     assert [r["text"] for r in json.loads(reminders.stdout)] == ["call bob"]
 
+    doctor = run_cli("doctor", "--json", timeout=120)
+    checks = {c["name"]: c for c in json.loads(doctor.stdout)}
+    assert checks["disk space"]["state"] == "full"
+    assert checks["store: notes"]["state"] == "ok"  # full is not damaged: nothing to repair
+
     filler.unlink()  # space is back: writes work, and nothing committed before was lost
     assert _ask("take a note buy eggs")["state"] == "ok"
     notes = _ask("list my notes")

@@ -50,21 +50,33 @@ def check_store(name: str, path: Path) -> StoreState:
     """The state of one store, read without changing it (the file is opened read-write but never created)."""
     if not path.exists():
         return StoreState(name, path, "new", f"{path}: not created yet (made on first use)")
+    note = ""
     try:
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True, timeout=5)
-        try:
-            verdict = str(conn.execute("PRAGMA quick_check").fetchone()[0])
-        finally:
-            conn.close()
+        verdict = _quick_check(path, "mode=rw")
     except (sqlite3.Error, OSError) as exc:
         err = faults.classify(path, exc)
         if err is None:
             return StoreState(name, path, "unavailable", f"{path}: {exc}", f"check {path} and its folder")
-        return StoreState(name, path, err.problem, str(err).split(" Fix: ")[0], err.fix)
+        if err.problem != "full":
+            return StoreState(name, path, err.problem, str(err).split(" Fix: ")[0], err.fix)
+        try:  # a full disk: read it without creating its -wal/-shm, as the stores then do
+            verdict, note = _quick_check(path, "immutable=1"), ", read-only: its disk is full"
+        except sqlite3.Error as again:
+            if (damaged := faults.classify(path, again)) is not None and damaged.problem == "damaged":
+                return StoreState(name, path, "damaged", str(damaged).split(" Fix: ")[0], damaged.fix)
+            return StoreState(name, path, "full", str(err).split(" Fix: ")[0], err.fix)
     if verdict != "ok":
         return StoreState(name, path, "damaged", f"{path}: quick_check says {verdict!r}", faults.REPAIR_FIX)
     size = path.stat().st_size
-    return StoreState(name, path, "ok", f"{path}: quick_check ok ({size // 1024} KB)")
+    return StoreState(name, path, "ok", f"{path}: quick_check ok ({size // 1024} KB{note})")
+
+
+def _quick_check(path: Path, mode: str) -> str:
+    conn = sqlite3.connect(f"{path.as_uri()}?{mode}", uri=True, timeout=5)
+    try:
+        return str(conn.execute("PRAGMA quick_check").fetchone()[0])
+    finally:
+        conn.close()
 
 
 def check_stores(data: Path) -> list[StoreState]:
