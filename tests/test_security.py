@@ -212,8 +212,8 @@ def test_an_utterance_never_reaches_the_log_at_the_default_level(agent_home: Pat
                  f"what is {int(marker[2:6], 16)} plus 1"):
         assert run_cli("ask", text).returncode == 0
     log = (agent_home / "logs" / "agent.log").read_text()
-    assert "turn from cli" in log  # skills, states and timings are logged
     assert marker not in log
+    assert "turn from cli" in log  # skills, states and timings are logged
     assert str(int(marker[2:6], 16)) not in log  # nor an argument value
     on = run_cli("ask", f"my bank pin is {marker}", env={"AGENT_LOG_TEXT": "true", "AGENT_LOG_LEVEL": "DEBUG"})
     assert on.returncode == 0
@@ -227,8 +227,8 @@ def _tamper_last_record_and_head(data: Path) -> None:
     lines = (data / "audit.jsonl").read_text().splitlines(keepends=True)
     (data / "audit.jsonl").write_text("".join(lines[:-1]))
     last = json.loads(lines[-2])
-    (data / "audit.jsonl.head").write_text(json.dumps({"seq": last["seq"], "mac": last["mac"],
-                                                       "hash": last["mac"]}))
+    mac = last.get("mac") or last.get("hash")  # (either format: the attack worked on the unkeyed chain)
+    (data / "audit.jsonl.head").write_text(json.dumps({"seq": last["seq"], "mac": mac, "hash": mac}))
 
 
 def _cut_a_range_and_the_head(data: Path) -> None:
