@@ -459,12 +459,12 @@ def test_apps_open_asks_before_a_downloaded_script(opener_desk: tuple[Path, dict
     assert wait_for(lambda: _opened(desk) == [str(script)], timeout=10)
 
 
-@pytest.mark.parametrize("name", ["tool.desktop", "helper-x86_64.appimage", "program", "notes.txt"])
+@pytest.mark.parametrize("name", ["tool.desktop", "helper-x86_64.appimage", "runme", "notes.txt"])
 def test_apps_open_asks_before_launchers_binaries_and_fresh_downloads(
         opener_desk: tuple[Path, dict[str, str]], name: str) -> None:
     desk, env = opener_desk
     target = desk / "home" / "downloads" / name
-    if name == "program":  # an ELF binary without the exec bit
+    if name == "runme":  # an ELF binary without the exec bit
         shutil.copy("/bin/true", target)
         target.chmod(0o644)
     else:
