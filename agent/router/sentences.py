@@ -215,7 +215,7 @@ class SentenceMatcher:
         best: SentenceMatch | None = None
         said = set(_TOKEN.findall(text.lower()))
         for name, (intents, words) in self._own.items():
-            if name not in self._skills or not words & said:
+            if name not in self._skills or (words and not words & said):
                 continue
             for result in recognize_all(text, intents, skip_words=_SKIP_WORDS, language="en"):
                 args = _convert(result)
@@ -226,7 +226,7 @@ class SentenceMatcher:
                     best = cand
         context = {"area": "desktop", "domain": "media_player"}
         for intents, words in self._ha.values():
-            if not words & said:
+            if words and not words & said:
                 continue
             for result in recognize_all(text, intents, slot_lists=self._ha_lists,
                                         skip_words=HA_SKIP_WORDS + _SKIP_WORDS, intent_context=context,
@@ -242,7 +242,12 @@ class SentenceMatcher:
 
 _TOKEN = re.compile(r"[a-z0-9']+")
 _STOP = frozenset({"the", "my", "a", "an", "our", "this", "that", "to", "of", "in", "on", "for", "is", "it", "i",
-                   "me", "and", "or", "with", "at", "by", "be", "s", "some", "one", "your", "you"})
+                   "me", "and", "or", "with", "at", "by", "be", "s", "some", "one", "your", "you", "what", "what's",
+                   "whats", "are", "how", "do", "does", "did", "can", "could", "please", "all", "any", "get", "give",
+                   "show", "tell", "make", "up", "off", "out", "now", "just", "from", "about", "there", "have",
+                   "has", "was", "will", "would", "let", "know", "want", "need", "like", "i'd", "i'm", "it's",
+                   "many", "much", "which", "when", "where", "who", "why", "again", "into", "onto", "so", "set",
+                   "start", "new", "not", "don't", "more", "back"})
 
 
 def _keywords(template: str, rules: dict[str, str], depth: int = 0) -> set[str]:
@@ -262,11 +267,14 @@ def _split(data: dict[str, Any]) -> dict[str, tuple[Intents, frozenset[str]]]:
     out: dict[str, tuple[Intents, frozenset[str]]] = {}
     for name, intent in data["intents"].items():
         words: set[str] = set()
+        always = False  # a sentence of nothing but common words and slots: no word can rule the intent out
         for block in intent.get("data", []):
             for sentence in block.get("sentences", []):
-                words |= _keywords(sentence, rules)
+                found = _keywords(sentence, rules)
+                always = always or not found
+                words |= found
         one = {**data, "intents": {name: intent}}
-        out[name] = (Intents.from_dict(one), frozenset(words))
+        out[name] = (Intents.from_dict(one), frozenset() if always else frozenset(words))
     return out
 
 
