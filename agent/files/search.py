@@ -32,6 +32,7 @@ COVERAGE_POWER = 2.0  # a keyword hit with half the query's words counts a quart
 MIN_SIMILARITY = 0.1  # cosine: below this a chunk is unrelated, not a weak match
 NAME_WEIGHT = 1.0  # the files whose names (in words) are nearest the query: a fourth ranked list
 NAME_MIN_SIMILARITY = 0.3
+MAX_SHARED_NAME = 2  # a name (in words) shared by more of the name list's files than this does not vote
 MAX_EXACT_FILES = 10  # a "phrase" found in more files than this is not distinctive
 SNIPPET_CHARS = 240
 _LEAD = 40  # characters kept before the first query term
@@ -87,6 +88,16 @@ def _exact_files(index: FileIndex, query: str) -> list[str]:
     return list(dict.fromkeys([*named, *phrase]))
 
 
+def _distinct_names(hits: list[tuple[str, float]]) -> list[str]:
+    """Files whose names are near the query, without the names many files share ("work-0012", "work-0013"...
+    are all "work" in words: such a name says nothing about which of them is meant)."""
+    shared: dict[float, int] = {}
+    for _, distance in hits:
+        shared[round(distance, 5)] = shared.get(round(distance, 5), 0) + 1
+    return [path for path, distance in hits
+            if 1.0 - distance >= NAME_MIN_SIMILARITY and shared[round(distance, 5)] <= MAX_SHARED_NAME]
+
+
 def search(index: FileIndex, query: str, limit: int = 5) -> SearchResponse:
     """The best `limit` files for `query`, one hit per file (its best chunk as the snippet)."""
     response = SearchResponse(query)
@@ -98,7 +109,7 @@ def search(index: FileIndex, query: str, limit: int = 5) -> SearchResponse:
     depth = max(50, limit * 10)
     vector = embedder.embed([query])[0]
     semantic = [h for h in store.query(vector, depth) if 1.0 - h.distance >= MIN_SIMILARITY]
-    named = [p for p, d in store.query_names(vector, depth) if 1.0 - d >= NAME_MIN_SIMILARITY]
+    named = _distinct_names(store.query_names(vector, depth))
     t1 = time.perf_counter()
     keyword = index.manifest.keyword(query, depth)
     exact = _exact_files(index, query)
