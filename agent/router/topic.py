@@ -25,7 +25,7 @@ _GENERAL = re.compile(
     r"|what(?:'s| is| are|'re) (?:a|an|the (?:difference|point|purpose|meaning|definition|best way|history|origin|"
     r"idea|reason|use)|normal|good|typical|usual|considered|so)\b"
     r"|what (?:is|are) (?!my\b|the\b|your\b|our\b|this\b|that\b|it\b)[a-z]+(?: [a-z]+)?$"
-    r"|what does .+ (?:do|mean|stand for|say)$|what do .+ (?:do|mean)$"
+    r"|what does .+ (?:do|mean|stand for|say)\b|what do .+ (?:do|mean)\b"
     r"|(?:which|what) (?:is|are) (?:better|the best|best|safer|faster)\b"
     r"|what time zone\b|when (?:was|were|did|is the next)\b|where (?:is|are|was|do|does) (?!my\b)"
     r")")
