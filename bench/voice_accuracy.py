@@ -229,6 +229,8 @@ def summarize(rows: list[dict[str, Any]], settings: Any, decoder: str, margin: f
         "wer": wer(rows),
         "skill_accuracy": acc(rows, "routed"),
         "text_skill_accuracy": acc(rows, "text_routed"),
+        # hearing alone: among the clips whose sentence text the router gets right, the share whose transcript too
+        "skill_accuracy_where_text_routes_right": acc([r for r in rows if r["text_routed"] == r["skill"]], "routed"),
         "free_text_kept": round(sum(r["free_kept"] for r in free) / max(1, len(free)), 4),
         "cutoffs": sum(len(r.get("cutoffs", [])) for r in rows),
         "cut_off": [{"ref": r["ref"], "voice": r["voice"], "cut_at": r["cutoffs"]} for r in rows if r.get("cutoffs")],
