@@ -246,8 +246,8 @@ def add_parsers(sub: Any, services_factory: ServicesFactory) -> None:
     s.add_argument("--out", type=Path, metavar="FILE.wav")
     s.set_defaults(fn=cmd_say)
 
-    li = sub.add_parser("listen", help="the live voice loop in the terminal (wake phrase, push-to-talk)")
-    li.add_argument("--hands-free", action="store_true", help="every utterance is a request (no wake phrase)")
+    li = sub.add_parser("listen", help="the live voice loop in the terminal (wake word, push-to-talk)")
+    li.add_argument("--hands-free", action="store_true", help="every utterance is a request (no wake word)")
     li.add_argument("--no-ptt", action="store_true", help="do not hook the push-to-talk key")
     li.set_defaults(fn=lambda ns: cmd_listen(services_factory, ns))
 
