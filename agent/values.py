@@ -27,6 +27,7 @@ __all__ = [
     "parse_duration",
     "parse_number",
     "parse_when",
+    "restore_case",
     "to_digits",
 ]
 
@@ -249,3 +250,9 @@ def _cut_phrase(original: str, phrase_digits: str) -> str:
             if _normalise(" ".join(words[i:j])).split() == target:
                 return " ".join(words[:i] + words[j:])
     return re.sub(r"\s+", " ", _normalise(original).replace(phrase_digits, " ")).strip()
+
+
+def restore_case(value: str, original: str) -> str:
+    """`value` (read from lower-cased text) with the user's own spelling, when `original` contains it."""
+    i = original.lower().find(value.lower()) if original else -1
+    return original[i:i + len(value)] if i >= 0 else value

@@ -20,7 +20,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agent.errors import ModelError
 from agent.models.embedder import Embedder
 
 __all__ = ["BASE_TAG", "MODEL_TAG", "IndexEmbedder", "build_index_embedder", "embedder_tag", "index_embedder",
@@ -75,31 +74,9 @@ class IndexEmbedder(Embedder):
 
     def __init__(self, model: Path, tokenizer: Path, *, threads: int = 1, max_length: int = 256,
                  tag: str = BASE_TAG) -> None:
-        try:
-            import onnxruntime as ort
-            from tokenizers import Tokenizer
-        except ImportError as exc:  # pragma: no cover - declared dependencies
-            raise ModelError("onnxruntime/tokenizers missing", model="embedder", fix="run `make run`") from exc
-        started = time.perf_counter()
-        try:
-            self._tok = Tokenizer.from_file(str(tokenizer))
-            opts = ort.SessionOptions()
-            opts.intra_op_num_threads = threads
-            opts.inter_op_num_threads = 1
-            opts.log_severity_level = 3
-            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            self._session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
-        except Exception as exc:
-            raise ModelError(f"could not load {model}: {exc}", model="file index embedder",
-                             fix="delete the file to have it made again") from exc
-        self._tok.enable_truncation(max_length=max_length)
-        self._tok.enable_padding(pad_id=0, pad_token="[PAD]")
-        self._inputs = {i.name for i in self._session.get_inputs()}
-        self._lock = threading.Lock()
-        self.dim = 384
+        super().__init__(model, tokenizer, threads=threads, max_length=max_length, spin=False,
+                         name="file index embedder", fix="delete the file to have it made again")
         self.tag = tag
-        self.load_ms = (time.perf_counter() - started) * 1000
-        _LOGGER.info("file index embedder loaded in %.0f ms", self.load_ms)
 
 
 def build_index_embedder(services: Any) -> Embedder:

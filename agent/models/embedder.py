@@ -20,7 +20,11 @@ Vectors = npt.NDArray[np.float32]
 
 
 class Embedder:
-    def __init__(self, model: Path, tokenizer: Path, *, threads: int = 1, max_length: int = 256) -> None:
+    """MiniLM sentence embeddings on onnxruntime. `spin=False`: its threads sleep between batches (a background
+    user such as the file index); `name` and `fix` word the error when the model does not load."""
+
+    def __init__(self, model: Path, tokenizer: Path, *, threads: int = 1, max_length: int = 256, spin: bool = True,
+                 name: str = "embedder", fix: str = "the file may be corrupt; run `make run` to reinstall") -> None:
         try:
             import onnxruntime as ort
             from tokenizers import Tokenizer
@@ -33,17 +37,18 @@ class Embedder:
             opts.intra_op_num_threads = threads
             opts.inter_op_num_threads = 1
             opts.log_severity_level = 3
+            if not spin:
+                opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self._session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:
-            raise ModelError(f"could not load {model}: {exc}", model="embedder",
-                             fix="the file may be corrupt; run `make run` to reinstall") from exc
+            raise ModelError(f"could not load {model}: {exc}", model=name, fix=fix) from exc
         self._tok.enable_truncation(max_length=max_length)
         self._tok.enable_padding(pad_id=0, pad_token="[PAD]")
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._lock = threading.Lock()
         self.dim = 384
         self.load_ms = (time.perf_counter() - started) * 1000
-        _LOGGER.info("embedder loaded in %.0f ms", self.load_ms)
+        _LOGGER.info("%s loaded in %.0f ms", name, self.load_ms)
 
     def embed(self, texts: list[str], batch_size: int = 32) -> Vectors:
         """Mean-pooled, L2-normalised embeddings, one row per text."""

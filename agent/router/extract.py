@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from agent.router.slots import parse_amount
-from agent.values import find_duration, parse_duration, parse_when, to_digits
+from agent.values import find_duration, parse_duration, parse_when, restore_case, to_digits
 
-__all__ = ["EXTRACTORS", "extract_args", "restore_case"]
+__all__ = ["EXTRACTORS", "extract_args"]
 
 Extractor = Callable[[str], dict[str, Any]]
 
@@ -394,8 +394,3 @@ def extract_args(skill: str, text: str, original: str = "") -> dict[str, Any]:
             args[key] = restore_case(args[key], original)
     return args
 
-
-def restore_case(value: str, original: str) -> str:
-    """`value` (from lower-cased text) with the user's own spelling, when `original` contains it."""
-    i = original.lower().find(value.lower()) if original else -1
-    return original[i:i + len(value)] if i >= 0 else value

@@ -34,8 +34,10 @@ __all__ = ["SentenceMatch", "SentenceMatcher", "load_sentence_file"]
 _LOGGER = logging.getLogger(__name__)
 
 _COMMON = Path(__file__).with_name("common.yaml")
+_HA_CONTEXT = {"area": "desktop", "domain": "media_player"}  # the desktop is the one room, its player the one player
 _SKIP_WORDS = ["please", "can you", "could you", "would you", "will you", "for me", "i'd like you to",
                "i want you to", "hey", "ok", "okay", "um", "uh", "so", "just", "quickly", "now"]
+_HA_SKIP = HA_SKIP_WORDS + _SKIP_WORDS
 _LEADING = re.compile(r"^[\s\-–—:,;.]+|[\s\-–—:,;.!?]+$")
 _NAMES = frozenset({"query", "name", "project", "target", "need"})
 _ARTICLE = re.compile(r"^(?:the|my|a|an|our|this|that)\s+", re.I)
@@ -212,32 +214,23 @@ class SentenceMatcher:
 
     def match(self, text: str) -> SentenceMatch | None:
         """The best whole-sentence match of `text`, converted to a skill and its arguments, or None."""
-        best: SentenceMatch | None = None
         said = set(_TOKEN.findall(text.lower()))
+        found: list[SentenceMatch] = []
         for name, (intents, words) in self._own.items():
-            if name not in self._skills or (words and not words & said):
-                continue
-            for result in recognize_all(text, intents, skip_words=_SKIP_WORDS, language="en"):
-                args = _convert(result)
-                if args is None:
-                    continue
-                cand = SentenceMatch(result.intent.name, args, _literal(result), "skills")
-                if best is None or cand.literal > best.literal:
-                    best = cand
-        context = {"area": "desktop", "domain": "media_player"}
+            if name in self._skills and (not words or words & said):
+                for result in recognize_all(text, intents, skip_words=_SKIP_WORDS, language="en"):
+                    args = _convert(result)
+                    if args is not None:
+                        found.append(SentenceMatch(result.intent.name, args, _literal(result), "skills"))
         for intents, words in self._ha.values():
-            if words and not words & said:
-                continue
-            for result in recognize_all(text, intents, slot_lists=self._ha_lists,
-                                        skip_words=HA_SKIP_WORDS + _SKIP_WORDS, intent_context=context,
-                                        language="en"):
-                mapped = from_home_assistant(result)
-                if mapped is None or mapped[0] not in self._skills:
-                    continue
-                cand = SentenceMatch(mapped[0], mapped[1], _literal(result), "home-assistant")
-                if best is None or cand.literal > best.literal:
-                    best = cand
-        return best
+            if not words or words & said:
+                for result in recognize_all(text, intents, slot_lists=self._ha_lists, skip_words=_HA_SKIP,
+                                            intent_context=_HA_CONTEXT, language="en"):
+                    mapped = from_home_assistant(result)
+                    if mapped is not None and mapped[0] in self._skills:
+                        found.append(SentenceMatch(*mapped, _literal(result), "home-assistant"))
+        # the most literal match wins; on a tie the first found (the skills' own sentences come first)
+        return max(found, key=lambda m: m.literal, default=None)
 
 
 _TOKEN = re.compile(r"[a-z0-9']+")
@@ -279,7 +272,6 @@ def _split(data: dict[str, Any]) -> dict[str, tuple[Intents, frozenset[str]]]:
 
 
 def _literal(result: RecognizeResult) -> int:
+    """Literal chunks matched first, then fewer characters taken by wildcards."""
     wild = sum(len(e.text) for e in result.entities.values() if e.is_wildcard)
-    matched = len(result.text_chunks_matched) if isinstance(result.text_chunks_matched, str) else int(
-        result.text_chunks_matched or 0)
-    return matched * 1000 - wild
+    return int(result.text_chunks_matched or 0) * 1000 - wild

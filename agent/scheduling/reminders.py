@@ -85,6 +85,13 @@ class Reminder:
     paused_left: float | None = None  # a paused timer: the seconds it had left when paused
 
     @property
+    def name(self) -> str:
+        """How a reply names it: "pizza timer", "10 minute timer", "reminder call mom"."""
+        if self.kind == "timer":
+            return f"{self.text} timer" if self.text else f"{format_duration(self.seconds or 0, adjective=True)} timer"
+        return f"reminder {self.text}"
+
+    @property
     def paused(self) -> bool:
         return self.paused_left is not None
 
@@ -244,7 +251,7 @@ class ReminderStore:
         with self._connect() as conn:
             reminder = self._pending(conn, reminder_id)
             if reminder.paused:
-                raise ReminderError(f"the {_name(reminder)} is already paused", skill="timer.pause")
+                raise ReminderError(f"the {reminder.name} is already paused", skill="timer.pause")
             left = max(0.0, reminder.due.timestamp() - now.timestamp())
             conn.execute("UPDATE reminders SET paused_left = ? WHERE id = ?", (left, reminder_id))
             row = conn.execute("SELECT * FROM reminders WHERE id = ?", (reminder_id,)).fetchone()
@@ -255,7 +262,7 @@ class ReminderStore:
         with self._connect() as conn:
             reminder = self._pending(conn, reminder_id)
             if not reminder.paused:
-                raise ReminderError(f"the {_name(reminder)} isn't paused", skill="timer.resume")
+                raise ReminderError(f"the {reminder.name} isn't paused", skill="timer.resume")
             conn.execute("UPDATE reminders SET due = ?, paused_left = NULL WHERE id = ?",
                          (now.timestamp() + (reminder.paused_left or 0.0), reminder_id))
             row = conn.execute("SELECT * FROM reminders WHERE id = ?", (reminder_id,)).fetchone()
@@ -290,10 +297,6 @@ class ReminderStore:
 
 
 # --- words ---------------------------------------------------------------------------------------------------
-
-def _name(reminder: Reminder) -> str:
-    return f"{reminder.text} timer" if reminder.kind == "timer" and reminder.text else reminder.kind
-
 
 def format_duration(seconds: float, *, adjective: bool = False) -> str:
     """300 → "5 minutes", 90 → "90 seconds", 5400 → "1 hour and 30 minutes"; `adjective`: "5 minute"."""

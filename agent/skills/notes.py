@@ -25,6 +25,7 @@ from agent.safety.executor import ActionOutput, Executor
 from agent.skills.base import Register, SkillContext
 from agent.skills.catalog import NoteAddArgs, NoteDeleteArgs, NotesListArgs, QueryArgs, implement
 from agent.store.sqlite import Database, resident
+from agent.values import restore_case
 
 __all__ = ["DB_NAME", "Note", "NoteHit", "NoteStore", "register", "register_actions", "search", "strip_prefix"]
 
@@ -223,18 +224,12 @@ def _store(ctx: SkillContext) -> NoteStore:
     return resident(ctx.services, "notes.store", ctx.paths.data / DB_NAME, NoteStore)
 
 
-def _original_case(text: str, utterance: str) -> str:
-    """The router lower-cases; take the user's own spelling back from the utterance when it is there."""
-    i = utterance.lower().find(text.lower()) if utterance else -1
-    return utterance[i:i + len(text)] if i >= 0 else text
-
-
 def _quote(text: str, n: int = 80) -> str:
     return f"“{text if len(text) <= n else text[: n - 1] + '…'}”"
 
 
 def _add(args: NoteAddArgs, ctx: SkillContext) -> SkillResult:
-    text = strip_prefix(_original_case(args.text, ctx.utterance))
+    text = strip_prefix(restore_case(args.text, ctx.utterance))
     if args.list:
         text = f"{args.list[:1].upper()}{args.list[1:]} list: {text}"
     embedder, why = _embedder(ctx)

@@ -102,11 +102,6 @@ def _labelled(reminders: list[Reminder], label: str | None) -> list[Reminder]:
     return [r for r in reminders if r.text and (want in r.text.lower() or r.text.lower() in want)]
 
 
-def _timer_name(r: Reminder) -> str:
-    return f"{r.text} timer" if r.kind == "timer" and r.text else (
-        f"{format_duration(r.seconds or 0, adjective=True)} timer" if r.kind == "timer" else f"reminder {r.text}")
-
-
 def _pick(args: TimerRefArgs, ctx: SkillContext, *, paused: bool | None = None) -> Reminder | SkillResult:
     """The timer a request means: by number, by label, else the only one (in the right state), else ask."""
     timers = [r for r in list_reminders(ctx.paths) if r.kind == "timer"]
@@ -121,7 +116,7 @@ def _pick(args: TimerRefArgs, ctx: SkillContext, *, paused: bool | None = None) 
     fitting = [r for r in named if paused is None or r.paused == paused] or named
     if len(fitting) == 1 or args.label:
         return max(fitting, key=lambda r: r.created)
-    names = ", ".join(f"the {_timer_name(r)}" for r in fitting[:4])
+    names = ", ".join(f"the {r.name}" for r in fitting[:4])
     return SkillResult.error(f"Which timer: {names}?", clarify="label", timers=[r.id for r in fitting])
 
 
@@ -150,7 +145,7 @@ def _cancel(args: TimerCancelArgs, ctx: SkillContext) -> SkillResult:
         return SkillResult.ok(f"Cancelled {len(cancelled)} {cancelled[0].kind}s.", ids=[r.id for r in cancelled],
                               kind=cancelled[0].kind)
     one = cancelled[0]
-    what = _timer_name(one) if one.kind == "timer" and one.text else (
+    what = one.name if one.kind == "timer" and one.text else (
         "timer" if one.kind == "timer" else f"reminder {_spoken(one.text)}")
     return SkillResult.ok(f"Cancelled the {what}.", id=one.id, kind=one.kind)
 
@@ -159,7 +154,7 @@ def _status(args: TimerRefArgs, ctx: SkillContext) -> SkillResult:
     timers = [r for r in list_reminders(ctx.paths) if r.kind == "timer"]
     if args.id is None and not args.label and len(timers) > 1:
         now = datetime.now().astimezone()
-        parts = [f"the {_timer_name(r)} has {format_duration(math.ceil(r.remaining(now)))} left"
+        parts = [f"the {r.name} has {format_duration(math.ceil(r.remaining(now)))} left"
                  + (" (paused)" if r.paused else "") for r in sorted(timers, key=lambda r: r.remaining(now))]
         return SkillResult.ok("; ".join(parts)[:1].upper() + "; ".join(parts)[1:] + ".",
                               timers=[r.to_json() for r in timers])
@@ -168,7 +163,7 @@ def _status(args: TimerRefArgs, ctx: SkillContext) -> SkillResult:
         return picked
     left = math.ceil(picked.remaining())
     state = ", paused" if picked.paused else ""
-    return SkillResult.ok(f"The {_timer_name(picked)} has {format_duration(left)} left{state}.", id=picked.id,
+    return SkillResult.ok(f"The {picked.name} has {format_duration(left)} left{state}.", id=picked.id,
                           remaining_s=left, paused=picked.paused, label=picked.text or None)
 
 
@@ -185,9 +180,9 @@ def _pause_or_resume(args: TimerRefArgs, ctx: SkillContext, *, pause: bool) -> S
         return SkillResult.error(f"Sorry, {exc.reply}.")
     left = math.ceil(changed.remaining())
     if pause:
-        return SkillResult.ok(f"Paused the {_timer_name(changed)} with {format_duration(left)} left.",
+        return SkillResult.ok(f"Paused the {changed.name} with {format_duration(left)} left.",
                               id=changed.id, remaining_s=left)
-    return SkillResult.ok(f"Resumed the {_timer_name(changed)}: {format_duration(left)} to go.", id=changed.id,
+    return SkillResult.ok(f"Resumed the {changed.name}: {format_duration(left)} to go.", id=changed.id,
                           remaining_s=left, due=changed.due.isoformat(timespec="seconds"))
 
 
@@ -214,7 +209,7 @@ def _adjust(args: TimerAdjustArgs, ctx: SkillContext) -> SkillResult:
     change = format_duration(abs(args.seconds))
     where = "to" if args.seconds > 0 else "off"
     left = math.ceil(changed.remaining())
-    return SkillResult.ok(f"{verb} {change} {where} the {_timer_name(changed)}: {format_duration(left)} left.",
+    return SkillResult.ok(f"{verb} {change} {where} the {changed.name}: {format_duration(left)} left.",
                           id=changed.id, remaining_s=left, seconds=args.seconds)
 
 
@@ -227,7 +222,7 @@ def _list(args: TimerListArgs, ctx: SkillContext) -> SkillResult:
     parts = []
     for r in pending[:8]:
         if r.kind == "timer":
-            parts.append(f"the {_timer_name(r)}, {format_duration(math.ceil(r.remaining(now)))} left"
+            parts.append(f"the {r.name}, {format_duration(math.ceil(r.remaining(now)))} left"
                          + (" (paused)" if r.paused else ""))
         else:
             parts.append(f"{r.text} {format_clock(r.due, now)}")
