@@ -67,6 +67,7 @@ class AutomationService:
         self.scheduler.add_listener(self._on_error, EVENT_JOB_ERROR)
         self.job_errors = 0
         self._observer: Any = None
+        self._reload_lock = threading.Lock()
         self._rule_dirs: list[Path] = []
         self._detach: Any = None
         self._lock = threading.Lock()
@@ -115,8 +116,9 @@ class AutomationService:
 
     def _reload(self) -> None:
         try:
-            self._report(self.engine.reload())
-            self._watch()
+            with self._reload_lock:
+                self._report(self.engine.reload())
+                self._watch()
         except Exception:
             self.engine.errors += 1
             _LOGGER.exception("rule reload failed; the previous rules keep running")
@@ -142,9 +144,9 @@ class AutomationService:
     def _watch(self) -> None:
         """(Re)watch the rule folders and every folder a `file` trigger names."""
         with self._lock:
-            if self._observer is not None:
-                self._observer.stop()
-                self._observer.join(timeout=5)
+            # The new observer starts before the old one stops, so a rule file written while the rules reload
+            # is still seen by one of them (a gap here lost such edits).
+            previous = self._observer
             observer = Observer()
             handler = _Handler(self)
             self._rule_dirs = [p if p.is_dir() else p.parent for p in self.engine.rule_paths]
@@ -162,13 +164,18 @@ class AutomationService:
             observer.daemon = True
             observer.start()
             self._observer = observer
+            if previous is not None:
+                previous.stop()
+                previous.join(timeout=5)
 
     def on_file(self, path: str, kind: str) -> None:
         p = Path(path)
         if p.suffix in (".yaml", ".yml") and p.parent in self._rule_dirs and self.scheduler.running:
+            # max_instances=2: an edit made while a reload runs gets its own reload (one instance would skip it);
+            # the two run one after the other under `_reload_lock`.
             self.scheduler.add_job(self._reload, "date", id="automation.reload", replace_existing=True,
                                    run_date=datetime.now(self.engine.tz) + timedelta(seconds=_RELOAD_DEBOUNCE_S),
-                                   executor=_EXECUTOR)
+                                   executor=_EXECUTOR, max_instances=2)
         self.engine.file_event(path, kind)
 
 
