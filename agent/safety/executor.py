@@ -14,21 +14,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import shutil
-import signal
-import subprocess
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
 
 from agent.config import CommandSpec, ExecutorSettings
 from agent.errors import ConfirmationError, NotAllowedError
 from agent.events import ResultState
+from agent.safety import spawn
 from agent.safety.audit import AuditLog
-from agent.safety.childenv import child_env
 from agent.safety.confirm import ConfirmationStore
 from agent.safety.validate import render_argv, validate_args
 
@@ -90,12 +85,6 @@ class ExecResult:
 def _digest(command: str, args: dict[str, Any], argv: tuple[str, ...]) -> str:
     blob = json.dumps({"c": command, "a": args, "v": argv}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
-
-
-def _read_capped(f: IO[bytes], cap: int) -> tuple[str, bool]:
-    f.seek(0)
-    data = f.read(cap + 1)
-    return data[:cap].decode("utf-8", errors="replace"), len(data) > cap
 
 
 class Executor:
@@ -207,50 +196,35 @@ class Executor:
             return self._execute_action(prepared)
         spec = self._commands[prepared.command]
         timeout = spec.timeout_s or self.settings.timeout_s
-        program = shutil.which(prepared.argv[0])
+        program = spawn.resolve(prepared.argv[0])
         if program is None:
             self.audit.append("exec.failed", command=prepared.command, argv=list(prepared.argv), reason="not installed")
             return ExecResult(
                 ResultState.ERROR, prepared.command, prepared.summary,
                 message=f"{prepared.argv[0]} is not installed on this machine",
             )
-        argv = [program, *prepared.argv[1:]]
         started = time.perf_counter()
-        cap = self.settings.output_cap_bytes
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            proc = subprocess.Popen(  # noqa: S603 - argv list from the allow-list, never a shell
-                argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, shell=False,
-                start_new_session=True, env=child_env({"LC_ALL": "C.UTF-8"}),
-            )
-            timed_out = False
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                proc.wait()
-            stdout, trunc_out = _read_capped(out, cap)
-            stderr, trunc_err = _read_capped(err, cap)
+        done = spawn.run([program, *prepared.argv[1:]], timeout_s=timeout, cap=self.settings.output_cap_bytes,
+                         env={"LC_ALL": "C.UTF-8"})
+        stdout, stderr = done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
+        timed_out, truncated = done.timed_out, done.truncated
         ms = (time.perf_counter() - started) * 1000
         self.audit.append(
             "exec.run", command=prepared.command, argv=list(prepared.argv) if not any(
                 spec.args[k].secret for k in spec.args) else "(contains a secret)",
-            args=prepared.public_args, returncode=proc.returncode, timed_out=timed_out,
-            duration_ms=round(ms, 1), stdout_bytes=len(stdout), truncated=trunc_out or trunc_err,
+            args=prepared.public_args, returncode=done.returncode, timed_out=timed_out,
+            duration_ms=round(ms, 1), stdout_bytes=len(stdout), truncated=truncated,
         )
         if timed_out:
             return ExecResult(
-                ResultState.ERROR, prepared.command, prepared.summary, proc.returncode, stdout, stderr,
-                trunc_out or trunc_err, ms, message=f"timed out after {timeout:g} s and was stopped",
+                ResultState.ERROR, prepared.command, prepared.summary, done.returncode, stdout, stderr,
+                truncated, ms, message=f"timed out after {timeout:g} s and was stopped",
             )
-        state = ResultState.OK if proc.returncode == 0 else ResultState.ERROR
+        state = ResultState.OK if done.returncode == 0 else ResultState.ERROR
         return ExecResult(
-            state, prepared.command, prepared.summary, proc.returncode, stdout, stderr,
-            trunc_out or trunc_err, ms,
-            message="" if state is ResultState.OK else f"exited with status {proc.returncode}",
+            state, prepared.command, prepared.summary, done.returncode, stdout, stderr,
+            truncated, ms,
+            message="" if state is ResultState.OK else f"exited with status {done.returncode}",
         )
 
     def _execute_action(self, prepared: PreparedAction) -> ExecResult:

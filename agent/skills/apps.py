@@ -9,7 +9,7 @@
 - Both go through the executor as in-process actions (`open_uri`, `launch_app`): validated, audited, not
   destructive (no confirmation). They start the program detached instead of waiting for it, because the
   generic `xdg-open` runs the opened program in the foreground and the executor kills a command's whole
-  process group on timeout. Children get a minimal environment (`agent.safety.childenv`).
+  process group on timeout. `agent.safety.spawn` starts them (own session, minimal environment).
 - What the desktop opener would *run* asks first: a file with an exec bit, a script (shebang or script
   extension), a `.desktop` entry, an AppImage, an installer or a native binary, and any file just downloaded
   (in the download folder and recent, or marked with its origin by the browser). Those go through the
@@ -23,16 +23,13 @@ import logging
 import os
 import platform
 import re
-import shutil
 import stat
-import subprocess
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from agent.events import ResultState, SkillResult
-from agent.safety.childenv import child_env
+from agent.safety import spawn
 from agent.safety.executor import ActionOutput, Executor
 from agent.skills.base import Register, SkillContext
 from agent.skills.catalog import AppsOpenArgs, implement
@@ -188,23 +185,16 @@ def open_plan(system: str) -> dict[str, Any]:
 
 def _spawn(argv: list[str]) -> tuple[bool, str, dict[str, Any]]:
     """Start `argv` detached (own session, no shell, no inherited terminal); report an immediate failure."""
-    program = argv[0] if os.path.isabs(argv[0]) else shutil.which(argv[0])
-    if program is None or not os.access(program, os.X_OK):
-        return False, f"{argv[0]} is not installed", {"argv": argv}
-    proc = subprocess.Popen(  # noqa: S603 - argv from the allow-listed action, never a shell
-        [program, *argv[1:]], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True, close_fds=True, cwd=str(Path.home()) if Path.home().is_dir() else "/",
-        env=child_env(),
-    )
     try:
-        code = proc.wait(timeout=_EARLY_EXIT_S)
-    except subprocess.TimeoutExpired:
-        threading.Thread(target=proc.wait, name=f"reap-{proc.pid}", daemon=True).start()
-        return True, f"started {argv[0]} (pid {proc.pid})", {"argv": argv, "pid": proc.pid}
-    data = {"argv": argv, "pid": proc.pid, "returncode": code}
-    if code != 0:
-        return False, f"{argv[0]} exited at once with status {code}", data
-    return True, f"ran {argv[0]} (pid {proc.pid})", data
+        started = spawn.start(argv, wait_s=_EARLY_EXIT_S)
+    except FileNotFoundError:
+        return False, f"{argv[0]} is not installed", {"argv": argv}
+    if started.returncode is None:
+        return True, f"started {argv[0]} (pid {started.pid})", {"argv": argv, "pid": started.pid}
+    data = {"argv": argv, "pid": started.pid, "returncode": started.returncode}
+    if started.returncode != 0:
+        return False, f"{argv[0]} exited at once with status {started.returncode}", data
+    return True, f"ran {argv[0]} (pid {started.pid})", data
 
 
 def _uri_problem(uri: str) -> str | None:
@@ -238,7 +228,7 @@ def _open_confirmed(args: dict[str, Any]) -> ActionOutput:
 def _hand_to_opener(uri: str) -> ActionOutput:
     plan = open_plan(platform.system())
     if plan["startfile"]:
-        os.startfile(uri)  # type: ignore[attr-defined,unused-ignore]  # Windows only
+        spawn.start_file(uri)
         return ActionOutput(True, f"opened {uri}", {"uri": uri})
     ok, message, data = _spawn([*plan["opener"], uri])
     code = data.get("returncode")
@@ -261,7 +251,7 @@ def _launch_app(args: dict[str, Any]) -> ActionOutput:
     plan = open_plan(platform.system())
     if not plan["desktop_entries"]:
         if plan["startfile"]:
-            os.startfile(app)  # type: ignore[attr-defined,unused-ignore]  # Windows only
+            spawn.start_file(app)
             return ActionOutput(True, f"started {app}", {"app": app})
         ok, message, data = _spawn([*plan["app"], app])
         return ActionOutput(ok, message, {"app": app, **data})

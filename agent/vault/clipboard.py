@@ -3,9 +3,10 @@
 Tools: wl-copy/wl-paste on Wayland, xclip or xsel on X11. No display or no tool is a
 `ClipboardUnavailableError` ("no clipboard available: ..."); the secret is then not shown instead.
 
-Clearing: after copying, a small detached helper (stdlib-only Python, given only the SHA-256 of the secret,
-on stdin) waits, then clears the clipboard only if it still holds that secret, so a one-shot `agent ask`
-that exits at once still gets its clipboard cleared, and anything the user copied since is left alone.
+Clearing: after copying, a detached helper (`python -m agent.vault.clear_clipboard`, given only the SHA-256 of
+the secret, on stdin) waits, then clears the clipboard only if it still holds that secret, so a one-shot
+`agent ask` that exits at once still gets its clipboard cleared, and anything the user copied since is left alone.
+The tools and the helper are started by `agent.safety.spawn` (argv lists, minimal environment).
 
 Executor actions (in-process, allow-listed by `register_actions`):
 - `clipboard.copy_secret` {secret, clear_after_s}: `secret` is masked in the audit log;
@@ -15,19 +16,15 @@ Executor actions (in-process, allow-listed by `register_actions`):
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import shutil
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from agent.safety.childenv import child_env
+from agent.safety import spawn
 from agent.vault.errors import ClipboardUnavailableError
 
 if TYPE_CHECKING:
@@ -43,6 +40,7 @@ __all__ = [
     "paste",
     "register_actions",
     "schedule_clear",
+    "tool_named",
     "wait_for",
 ]
 
@@ -69,6 +67,14 @@ _X11 = (
 )
 
 
+def tool_named(name: str) -> ClipboardTool:
+    """The clipboard tool called `name` ("xclip", "xsel", "wl-clipboard")."""
+    for tool in (_WAYLAND, *_X11):
+        if tool.name == name:
+            return tool
+    raise ClipboardUnavailableError(f"no clipboard available: no clipboard tool called {name!r}")
+
+
 def detect_tool(env: Mapping[str, str] | None = None,
                 which: Callable[[str], str | None] = shutil.which) -> ClipboardTool:
     """The clipboard tool for this session, or `ClipboardUnavailableError` saying why there is none."""
@@ -92,20 +98,14 @@ def digest(text: str) -> str:
 
 
 def _run(argv: Sequence[str], data: bytes) -> None:
-    """Run a copy/clear program. Its output goes to files, not pipes: xclip and wl-copy stay in the background
-    to serve the selection, and a pipe they inherit would never reach end-of-file."""
-    program = shutil.which(argv[0])
-    if program is None:
-        raise ClipboardUnavailableError(f"no clipboard available: {argv[0]} is not installed")
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.run(  # noqa: S603 - fixed argv, the text goes on stdin
-            [program, *argv[1:]], input=data, stdout=subprocess.DEVNULL, stderr=err,
-            timeout=_TIMEOUT_S, check=False, start_new_session=True, env=child_env(),
-        )
-        if proc.returncode != 0:
-            err.seek(0)
-            detail = err.read(500).decode("utf-8", "replace").strip()
-            raise ClipboardUnavailableError(f"no clipboard available: {argv[0]} failed ({detail or proc.returncode})")
+    """Run a copy/clear program with `data` on its stdin."""
+    try:
+        done = spawn.run(argv, timeout_s=_TIMEOUT_S, stdin=data)
+    except FileNotFoundError:
+        raise ClipboardUnavailableError(f"no clipboard available: {argv[0]} is not installed") from None
+    if done.timed_out or done.returncode != 0:
+        detail = "timed out" if done.timed_out else done.stderr[:500].decode("utf-8", "replace").strip()
+        raise ClipboardUnavailableError(f"no clipboard available: {argv[0]} failed ({detail or done.returncode})")
 
 
 def copy(text: str, tool: ClipboardTool) -> None:
@@ -130,17 +130,11 @@ def clear(tool: ClipboardTool) -> None:
 
 def paste(tool: ClipboardTool) -> str | None:
     """The clipboard text, or None when the clipboard is empty or cannot be read."""
-    program = shutil.which(tool.paste[0])
-    if program is None:
-        return None
     try:
-        proc = subprocess.run(  # noqa: S603 - fixed argv
-            [program, *tool.paste[1:]], stdin=subprocess.DEVNULL, capture_output=True, timeout=_TIMEOUT_S,
-            check=False, env=child_env(),
-        )
-    except subprocess.TimeoutExpired:
+        done = spawn.run(tool.paste, timeout_s=_TIMEOUT_S)
+    except FileNotFoundError:
         return None
-    return proc.stdout.decode("utf-8", "replace") if proc.returncode == 0 else None
+    return done.stdout.decode("utf-8", "replace") if done.returncode == 0 and not done.timed_out else None
 
 
 def clear_if_unchanged(secret_digest: str, tool: ClipboardTool) -> bool:
@@ -152,42 +146,10 @@ def clear_if_unchanged(secret_digest: str, tool: ClipboardTool) -> bool:
     return True
 
 
-# The clearing helper: stdlib only (it starts in ~20 ms, no agent imports), run as `python -I -S -c`.
-# argv: seconds, paste argv (JSON), clear argv (JSON); stdin: the SHA-256 of the secret.
-_HELPER = """
-import hashlib, json, os, subprocess, sys, time
-after, paste, clear = float(sys.argv[1]), json.loads(sys.argv[2]), json.loads(sys.argv[3])
-digest = sys.stdin.readline().strip()
-if os.fork():
-    os._exit(0)
-os.setsid()
-time.sleep(after)
-try:
-    out = subprocess.run(paste, stdin=subprocess.DEVNULL, capture_output=True, timeout=5)
-    if out.returncode == 0 and hashlib.sha256(out.stdout).hexdigest() == digest:
-        subprocess.run(clear, input=b"", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=5)
-finally:
-    os._exit(0)
-"""
-
-
 def schedule_clear(secret: str, after_s: float, tool: ClipboardTool) -> None:
     """Start the detached helper that clears the clipboard after `after_s` if it still holds `secret`."""
-    def resolve(argv: tuple[str, ...]) -> str:
-        program = shutil.which(argv[0])
-        if program is None:
-            raise ClipboardUnavailableError(f"no clipboard available: {argv[0]} is not installed")
-        return json.dumps([program, *argv[1:]])
-
-    proc = subprocess.Popen(  # noqa: S603 - fixed code and argv, the digest goes on stdin
-        [sys.executable, "-I", "-S", "-c", _HELPER, f"{after_s:g}", resolve(tool.paste), resolve(tool.clear)],
-        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        env=child_env(),
-    )
-    assert proc.stdin is not None
-    proc.stdin.write((digest(secret) + "\n").encode("ascii"))
-    proc.stdin.close()
-    proc.wait(timeout=_TIMEOUT_S)  # the helper forks and its first process exits at once
+    argv, env = spawn.agent_module("agent.vault.clear_clipboard", f"{after_s:g}", tool.name)
+    spawn.start(argv, stdin=(digest(secret) + "\n").encode("ascii"), env=env)
 
 
 # -- executor actions ---------------------------------------------------------------------------------
