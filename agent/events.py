@@ -40,7 +40,11 @@ def _id() -> str:
 
 @dataclass(frozen=True)
 class Event:
-    """Base: every event has an id and a wall-clock timestamp."""
+    """Base: every event has an id and a wall-clock timestamp, keyword-only (they follow each event's own fields
+    in its constructor and in its JSON)."""
+
+    id: str = field(default_factory=_id, kw_only=True)
+    ts: float = field(default_factory=_now, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -49,8 +53,6 @@ class Utterance(Event):
 
     text: str
     source: str = "cli"
-    id: str = field(default_factory=_id)
-    ts: float = field(default_factory=_now)
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,6 @@ class Transcript(Event):
     text: str
     confidence: float = 1.0
     audio_ms: float = 0.0
-    id: str = field(default_factory=_id)
-    ts: float = field(default_factory=_now)
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,6 @@ class Intent(Event):
     ms: float = 0.0
     question: str | None = None  # set when the arguments need clarifying
     timings: dict[str, float] = field(default_factory=dict)  # ms per router tier that ran
-    id: str = field(default_factory=_id)
-    ts: float = field(default_factory=_now)
 
 
 class ResultState(str, Enum):
@@ -99,8 +97,6 @@ class SkillResult(Event):
     data: dict[str, Any] = field(default_factory=dict)
     confirmation: str | None = None  # token to pass back when state is needs_confirmation
     skill: str = ""
-    id: str = field(default_factory=_id)
-    ts: float = field(default_factory=_now)
 
     @classmethod
     def ok(cls, reply: str, **data: Any) -> SkillResult:
@@ -127,8 +123,6 @@ class Reply(Event):
     state: ResultState
     speak: bool = False
     utterance_id: str = ""
-    id: str = field(default_factory=_id)
-    ts: float = field(default_factory=_now)
 
 
 @dataclass(frozen=True)
@@ -139,8 +133,6 @@ class Alert(Event):
     message: str
     severity: str = "info"
     source: str = ""
-    id: str = field(default_factory=_id)
-    ts: float = field(default_factory=_now)
 
 
 @dataclass(frozen=True)
@@ -148,8 +140,6 @@ class StopSpeaking(Event):
     """Stop talking now: the speech output cuts the current reply short. `source`: who asked."""
 
     source: str = "user"
-    id: str = field(default_factory=_id)
-    ts: float = field(default_factory=_now)
 
 
 @dataclass(frozen=True)
@@ -157,8 +147,6 @@ class MuteListening(Event):
     """Stop listening: the microphone stays off until the push-to-talk key is pressed. `source`: who asked."""
 
     source: str = "user"
-    id: str = field(default_factory=_id)
-    ts: float = field(default_factory=_now)
 
 
 @dataclass(frozen=True)
@@ -166,8 +154,6 @@ class UnmuteListening(Event):
     """Listen again after `MuteListening` (the tray's "Unmute listening"). `source`: who asked."""
 
     source: str = "user"
-    id: str = field(default_factory=_id)
-    ts: float = field(default_factory=_now)
 
 
 @dataclass(frozen=True)
@@ -178,8 +164,6 @@ class Activity(Event):
 
     state: str
     source: str = ""
-    id: str = field(default_factory=_id)
-    ts: float = field(default_factory=_now)
 
 
 @dataclass(frozen=True)
@@ -188,8 +172,6 @@ class Speak(Event):
 
     text: str
     source: str = ""
-    id: str = field(default_factory=_id)
-    ts: float = field(default_factory=_now)
 
 
 @dataclass(frozen=True)
@@ -200,8 +182,6 @@ class Notice(Event):
     name: str
     data: dict[str, Any] = field(default_factory=dict)
     source: str = ""
-    id: str = field(default_factory=_id)
-    ts: float = field(default_factory=_now)
 
 
 @dataclass(frozen=True)
@@ -213,5 +193,3 @@ class VoiceTimings(Event):
     timings_ms: dict[str, float]
     transcript: str = ""
     skill: str = ""
-    id: str = field(default_factory=_id)
-    ts: float = field(default_factory=_now)

@@ -35,7 +35,8 @@ QUEUE_SIZE = 256
 
 def event_json(event: Event) -> dict[str, Any]:
     """A bus event as plain JSON values (`type` names its class; anything unusual becomes a string)."""
-    fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
+    own_first = sorted(dataclasses.fields(event), key=lambda f: f.kw_only is True)  # then the base's id, ts
+    fields = {f.name: getattr(event, f.name) for f in own_first}
     out: dict[str, Any] = json.loads(json.dumps(fields, default=str))
     return {"type": type(event).__name__, **out}
 
