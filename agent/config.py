@@ -20,6 +20,7 @@ from pydantic_settings.sources.utils import parse_env_vars
 
 from agent.errors import ConfigError
 from agent.paths import Paths, get_paths
+from agent.yamlmarks import MarkedYaml, error_mark, load_marked
 
 __all__ = [
     "APISettings",
@@ -273,10 +274,6 @@ class Settings(BaseSettings):
         return (_EnvSource(settings_cls), init_settings)
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A YAML loader that remembers the line of every mapping key, by path."""
-
-
 def _read_text(path: Path) -> str:
     """The file as UTF-8 text; bytes that are not UTF-8 are a `ConfigError` naming the line."""
     raw = path.read_bytes()
@@ -289,39 +286,20 @@ def _read_text(path: Path) -> str:
                           "UTF-8)", file=path, line=line) from None
 
 
-def _load_yaml_with_lines(path: Path) -> tuple[dict[str, Any], dict[tuple[str | int, ...], int]]:
-    text = _read_text(path)
+def _load_yaml_with_marks(path: Path) -> tuple[dict[str, Any], MarkedYaml]:
     try:
-        node = yaml.compose(text, Loader=_LineLoader)
+        doc = load_marked(_read_text(path))
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"not valid YAML: {exc}", file=path, line=mark.line + 1 if mark else None) from exc
-    lines: dict[tuple[str | int, ...], int] = {}
-
-    def walk(n: yaml.Node, prefix: tuple[str | int, ...]) -> None:
-        if isinstance(n, yaml.MappingNode):
-            seen: dict[str, int] = {}
-            for k, v in n.value:
-                key = prefix + (str(k.value),)
-                line = k.start_mark.line + 1
-                if str(k.value) in seen and k.tag != "tag:yaml.org,2002:merge":  # YAML keeps the last silently
-                    dotted = ".".join(str(p) for p in key)
-                    raise ConfigError(f"key '{dotted}' is given twice (first on line {seen[str(k.value)]}); keep "
-                                      "one", file=path, line=line)
-                seen[str(k.value)] = line
-                lines[key] = line
-                walk(v, key)
-        elif isinstance(n, yaml.SequenceNode):
-            for i, v in enumerate(n.value):
-                lines[prefix + (i,)] = v.start_mark.line + 1
-                walk(v, prefix + (i,))
-
-    if node is not None:
-        walk(node, ())
-    data = yaml.safe_load(text) or {}
+        mark = error_mark(exc)
+        raise ConfigError(f"not valid YAML: {exc}", file=path, line=mark[0] if mark else None) from exc
+    if doc.duplicates:  # YAML would keep the last silently
+        loc, (line, _), (first, _) = doc.duplicates[0]
+        dotted = ".".join(str(p) for p in loc)
+        raise ConfigError(f"key '{dotted}' is given twice (first on line {first}); keep one", file=path, line=line)
+    data = {} if doc.data is None else doc.data
     if not isinstance(data, dict):
         raise ConfigError("the top level must be a mapping of settings", file=path, line=1)
-    return data, lines
+    return data, doc
 
 
 def _config_path(paths: Paths, env: dict[str, str]) -> Path:
@@ -335,34 +313,27 @@ def load_settings(paths: Paths | None = None, env: dict[str, str] | None = None)
     paths = paths or get_paths(env)
     path = _config_path(paths, env)
     data: dict[str, Any] = {}
-    lines: dict[tuple[str | int, ...], int] = {}
+    marks = MarkedYaml()
     if path.exists():
-        data, lines = _load_yaml_with_lines(path)
+        data, marks = _load_yaml_with_marks(path)
     elif "AGENT_CONFIG" in env:
         raise ConfigError("config file not found", file=path)
     token = _ENV.set(env)
     try:
         return Settings(**data)
     except ValidationError as exc:
-        raise _config_error(exc, path, data, lines) from None
+        raise _config_error(exc, path, data, marks) from None
     finally:
         _ENV.reset(token)
 
 
-def _config_error(
-    exc: ValidationError, path: Path, data: dict[str, Any], lines: dict[tuple[str | int, ...], int]
-) -> ConfigError:
+def _config_error(exc: ValidationError, path: Path, data: dict[str, Any], marks: MarkedYaml) -> ConfigError:
     messages = []
     first_line: int | None = None
     for err in exc.errors():
         loc = tuple(err["loc"])
         dotted = ".".join(str(p) for p in loc)
-        line = lines.get(loc)
-        if line is None:
-            for n in range(len(loc) - 1, 0, -1):
-                line = lines.get(loc[:n])
-                if line is not None:
-                    break
+        line = marks.mark(loc, key=True)[0]
         from_file = bool(loc) and loc[0] in data
         if err["type"] == "extra_forbidden":
             text = f"unknown key '{dotted}'"

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from agent.errors import NotAllowedError
 from agent.safety.validate import validate_args
+from agent.yamlmarks import Loc
 
 if TYPE_CHECKING:
     from agent.safety.executor import Executor
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["EVENTS", "Found", "RuleCatalog", "with_user"]
 
-Loc = tuple[str | int, ...]
+
 Found = tuple[Loc, str, Literal["error", "warning"]]
 
 EVENTS: dict[str, str] = {

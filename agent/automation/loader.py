@@ -25,13 +25,11 @@ from pydantic import BaseModel, ValidationError
 from agent.automation import schema as s
 from agent.automation.catalog import Found, RuleCatalog
 from agent.automation.metrics import is_known_metric, suggest_metric
+from agent.yamlmarks import Loc, MarkedYaml, error_mark, load_marked
 
 __all__ = ["LoadResult", "LoadedRule", "Problem", "find_rule_files", "load_rules"]
 
 _LOGGER = logging.getLogger(__name__)
-
-Loc = tuple[str | int, ...]
-Mark = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -76,44 +74,6 @@ class LoadResult:
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "error"]
-
-
-# -- YAML with marks -----------------------------------------------------------------------------------------
-class _Doc:
-    """Plain data plus the mark of every key and value, by path."""
-
-    def __init__(self) -> None:
-        self.keys: dict[Loc, Mark] = {}
-        self.values: dict[Loc, Mark] = {}
-        self.duplicates: list[tuple[Loc, Mark]] = []
-        self._ctor = yaml.SafeLoader("")
-
-    def build(self, node: yaml.Node, loc: Loc) -> Any:
-        self.values[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        if isinstance(node, yaml.MappingNode):
-            out: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                key = self._ctor.construct_object(key_node)
-                key = key if isinstance(key, (str, int)) else str(key)
-                here = (*loc, key)
-                mark = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-                if key in out:
-                    self.duplicates.append((here, mark))
-                self.keys[here] = mark
-                out[key] = self.build(value_node, here)
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
-        return self._ctor.construct_object(node)
-
-    def mark(self, loc: Loc, *, key: bool = False) -> Mark:
-        for n in range(len(loc), -1, -1):
-            part = loc[:n]
-            if key and part in self.keys:
-                return self.keys[part]
-            if part in self.values:
-                return self.values[part]
-        return (1, 1)
 
 
 def _fmt_path(loc: Loc) -> str:
@@ -225,21 +185,17 @@ def load_rules(paths: Iterable[Path], catalog: RuleCatalog | None = None, *, mis
 def _load_file(file: Path, catalog: RuleCatalog | None) -> Iterator[LoadedRule | Problem]:
     name = str(file)
     try:
-        text = file.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        doc = load_marked(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         yield Problem(name, 1, 1, "-", f"cannot read: {exc}")
         return
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        yield Problem(name, line, col, "-", f"not valid YAML: {problem}")
+        yield Problem(name, *(error_mark(exc) or (1, 1)), "-", f"not valid YAML: {problem}")
         return
-    if node is None:
+    data = doc.data
+    if data is None:
         return
-    doc = _Doc()
-    data = doc.build(node, ())
     if not isinstance(data, list):
         yield Problem(name, 1, 1, "-", "a rule file is a YAML list of rules ('- id: ...')")
         return
@@ -248,7 +204,7 @@ def _load_file(file: Path, catalog: RuleCatalog | None) -> Iterator[LoadedRule |
         yield from _load_one(name, index, raw, doc, catalog, risky_mode)
 
 
-def _load_one(name: str, index: int, raw: Any, doc: _Doc, catalog: RuleCatalog | None,
+def _load_one(name: str, index: int, raw: Any, doc: MarkedYaml, catalog: RuleCatalog | None,
               risky_mode: str | None) -> Iterator[LoadedRule | Problem]:
     rule_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
     label = rule_id or f"rule[{index}]"
@@ -256,7 +212,7 @@ def _load_one(name: str, index: int, raw: Any, doc: _Doc, catalog: RuleCatalog |
     if not isinstance(raw, dict):
         yield Problem(name, line, col, label, "a rule is a mapping with id, triggers and actions")
         return
-    duplicates = [(loc, mark) for loc, mark in doc.duplicates if loc[0] == index]
+    duplicates = [(loc, mark) for loc, mark, _ in doc.duplicates if loc[0] == index]
     for loc, mark in duplicates:
         yield Problem(name, *mark, _fmt_path((label, *loc[1:])), f"duplicate key '{loc[-1]}'", rule_id)
     if duplicates:
