@@ -14,7 +14,7 @@ test: setup
 	$(PY) -m pytest
 
 lint: setup
-	$(VENV)/bin/ruff check agent tests bench
+	$(VENV)/bin/ruff check agent tray tests bench
 	$(VENV)/bin/mypy
 
 bench: setup

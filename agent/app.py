@@ -4,7 +4,8 @@ to stop.
     threads   main: the tray icon's event loop (desktop) or a wait (headless) · terminal-prompt: stdin lines
               (when stdin is a terminal or a pipe) · ui-worker: prompt-window turns · tk: the prompt window ·
               notifier: desktop notifications · each component's own (schedulers, hotkeys, voice, API)
-    turns     every text turn (terminal, prompt window) runs under one pipeline lock, off the UI threads
+    turns     every turn (terminal, prompt window, voice, API, rule actions) runs through the one pipeline
+              (`services.pipeline()`), which lets one turn run at a time; UI threads hand turns to a worker
     stopping  Quit in the tray, 'quit' or end of input on the terminal, SIGTERM, SIGINT or SIGHUP: the turn in
               flight finishes, then the components stop in reverse order (each flushes its own state)
     one only  an exclusive lock in the data directory: a second `agent run` exits with a clear message
@@ -16,8 +17,6 @@ whenever stdin is a terminal or a pipe; with stdin at /dev/null (autostart) the 
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import logging
 import os
 import platform
@@ -30,98 +29,72 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from agent.errors import StoreError
+from agent.components import Component, Components, Stop
+from agent.display import has_display
 from agent.events import Alert, Event
 from agent.instance import InstanceLock
-from agent.pipeline import Pipeline
 from agent.services import Services
 
-__all__ = ["COMPONENTS", "Mode", "choose_mode", "has_display", "in_interactive_turn", "interactive_turn",
-           "pipeline_lock", "run_agent", "start_components", "stdin_kind", "stop_components"]
+__all__ = ["COMPONENTS", "Mode", "choose_mode", "run_agent", "stdin_kind"]
 
 _LOGGER = logging.getLogger(__name__)
 
 
-# The resident components, started in order and stopped in reverse. Each entry names two functions
-# `start(services) -> None` and `stop(services) -> None` as "module:function". A component that fails to start
-# is logged and announced as an Alert; the others keep running (degrade, never die).
-COMPONENTS: list[tuple[str, str, str]] = [
-    ("notifications", "agent.notify:start_notifications", "agent.notify:stop_notifications"),  # alerts -> desktop
-    ("scheduler", "agent.scheduling:start_scheduler", "agent.scheduling:stop_scheduler"),  # timers, reminders
-    ("automation", "agent.automation:start_automation", "agent.automation:stop_automation"),  # rules, scans
-    ("files", "agent.files.resident:start_files", "agent.files.resident:stop_files"),  # watcher, index jobs
-    ("voice", "agent.speech.service:start_voice", "agent.speech.service:stop_voice"),  # microphone, speech replies
-    ("api", "agent.api.server:start_api", "agent.api.server:stop_api"),  # local HTTP API, live events, metrics
-    ("desktop", "tray:start_desktop", "tray:stop_desktop"),  # tray icon, hotkey prompt (only with a display)
-]
+def _notifications(services: Services) -> Stop | None:
+    from agent.notify import start_notifications
 
-_LOCK_KEY = "pipeline.lock"
+    return start_notifications(services)
+
+
+def _scheduler(services: Services) -> Stop | None:
+    from agent.scheduling import start_scheduler
+
+    return start_scheduler(services)
+
+
+def _automation(services: Services) -> Stop | None:
+    from agent.automation import start_automation
+
+    return start_automation(services)
+
+
+def _files(services: Services) -> Stop | None:
+    from agent.files.resident import start_files
+
+    return start_files(services)
+
+
+def _voice(services: Services) -> Stop | None:
+    from agent.speech.service import start_voice  # sounddevice loads PortAudio: only when the agent runs
+
+    return start_voice(services)
+
+
+def _api(services: Services) -> Stop | None:
+    from agent.api.server import start_api
+
+    return start_api(services)
+
+
+def _desktop(services: Services) -> Stop | None:
+    from tray import start_desktop  # pystray picks its backend at import: only when the agent runs
+
+    return start_desktop(services)
+
+
+# The resident components (the protocol: agent/components.py), started in order and stopped in reverse. Each
+# one's start is imported when the agent starts, not when this module loads.
+COMPONENTS: tuple[Component, ...] = (
+    Component("notifications", _notifications),  # alerts -> desktop notifications
+    Component("scheduler", _scheduler),  # timers, reminders
+    Component("automation", _automation),  # rules, health checks, security scans
+    Component("files", _files),  # folder watcher, background index jobs
+    Component("voice", _voice),  # microphone, wake word, speech replies
+    Component("api", _api),  # local HTTP API, live events, metrics
+    Component("desktop", _desktop),  # tray icon, hotkey prompt (only with a display)
+)
+
 _STOP_WAIT_S = 15.0
-_interactive = threading.local()
-
-
-def _resolve(ref: str) -> Callable[[Services], None]:
-    module, _, name = ref.partition(":")
-    fn: Callable[[Services], None] = getattr(importlib.import_module(module), name)
-    return fn
-
-
-def start_components(services: Services) -> list[str]:
-    """Start every component; return the names that started.
-
-    A component that cannot start raises, or (when it announced why itself) records the reason in
-    `services.shared["unavailable"][name]`; either way it is left out of the list and the agent runs on."""
-    started = []
-    unavailable: dict[str, str] = services.shared.setdefault("unavailable", {})
-    for name, start, _stop in COMPONENTS:
-        t0 = time.perf_counter()
-        try:
-            _resolve(start)(services)
-        except Exception as exc:
-            if isinstance(exc, StoreError):  # a damaged store or a full disk: the message has the file and fix
-                _LOGGER.warning("component %s is off: %s", name, exc)
-            else:
-                _LOGGER.exception("component %s failed to start; continuing without it", name)
-            unavailable[name] = str(exc)
-            services.bus.publish(Alert(f"{name} unavailable", f"{name} could not start: {exc}", "warning", "agent"))
-            continue
-        if name in unavailable:
-            continue
-        started.append(name)
-        _LOGGER.info("component %s started in %.0f ms", name, (time.perf_counter() - t0) * 1000)
-    return started
-
-
-def stop_components(services: Services, started: list[str]) -> None:
-    for name, _start, stop in reversed(COMPONENTS):
-        if name in started:
-            try:
-                _resolve(stop)(services)
-            except Exception:
-                _LOGGER.exception("component %s failed to stop cleanly", name)
-
-
-# -- turns -------------------------------------------------------------------------------------------------------
-def pipeline_lock(services: Services) -> threading.RLock:
-    """The lock every text turn of the resident agent holds: one request at a time through the pipeline."""
-    lock: threading.RLock = services.shared.setdefault(_LOCK_KEY, threading.RLock())
-    return lock
-
-
-@contextlib.contextmanager
-def interactive_turn(services: Services) -> Iterator[None]:
-    """Hold the pipeline lock and mark this thread as answering a user who is looking at the reply (the
-    terminal, the prompt window): a confirmation it raises needs no extra notification."""
-    with pipeline_lock(services):
-        _interactive.on = True
-        try:
-            yield
-        finally:
-            _interactive.on = False
-
-
-def in_interactive_turn() -> bool:
-    return bool(getattr(_interactive, "on", False))
 
 
 # -- modes -------------------------------------------------------------------------------------------------------
@@ -129,14 +102,6 @@ def in_interactive_turn() -> bool:
 class Mode:
     desktop: bool  # tray icon and hotkey prompt
     terminal: bool  # the text prompt on stdin/stdout
-
-
-def has_display(system: str, env: dict[str, str]) -> bool:
-    """A graphical session to put a tray icon in: always on macOS and Windows; X11 elsewhere (the tray and the
-    hotkey use X; a Wayland session offers it through XWayland's DISPLAY)."""
-    if system in ("Darwin", "Windows"):
-        return True
-    return bool(env.get("DISPLAY"))
 
 
 def stdin_kind(stream: Any) -> str:
@@ -187,17 +152,16 @@ class _Resident:
 
     def run(self) -> int:
         services = self.services
-        services.shared["shutdown"] = self.request_stop
-        pipeline_lock(services)
+        services.shutdown = self.request_stop
         detach = services.bus.subscribe(Alert, _print_alert) if self.mode.terminal else None
         restore = self._handle_signals()
-        started: list[str] = []
+        components = Components(services)
         try:
-            started = start_components(services)  # late reminders fire at once: the alert printer is on
+            started = components.start(COMPONENTS)  # late reminders fire at once: the alert printer is on
             self._announce(started)
             if self.mode.terminal:
                 threading.Thread(target=self._terminal, name="terminal-prompt", daemon=True).start()
-            desktop = services.shared.get("desktop")
+            desktop = services.desktop
             if desktop is not None:
                 desktop.run_main(self.stop)  # the tray's event loop, on this (main) thread
             while not self.stop.wait(5.0):
@@ -208,8 +172,8 @@ class _Resident:
             self._finish_turn()
             if detach is not None:
                 detach()
-            stop_components(services, started)
-            services.shared.pop("shutdown", None)
+            components.stop()
+            services.shutdown = None
             _LOGGER.info("agent stopped (%s)", self.reason or "done")
 
     def _announce(self, started: list[str]) -> None:
@@ -219,10 +183,9 @@ class _Resident:
             ready_ms = (time.time() - psutil.Process().create_time()) * 1000
         except Exception:
             ready_ms = float("nan")
-        face = "desktop" if "desktop" in self.services.shared else "headless"
-        running = [name for name in started if name != "desktop" or face == "desktop"]
-        line = f"agent ready in {ready_ms:.0f} ms ({face}; {', '.join(running) or 'no components'})"
-        if off := self.services.shared.get("unavailable"):
+        face = "desktop" if self.services.desktop is not None else "headless"
+        line = f"agent ready in {ready_ms:.0f} ms ({face}; {', '.join(started) or 'no components'})"
+        if off := self.services.unavailable:
             line += f"; not running: {', '.join(off)} (see the warnings above, or `agent doctor`)"
         _LOGGER.info("%s", line)
         if self.mode.terminal:
@@ -248,10 +211,7 @@ class _Resident:
 
     def _finish_turn(self) -> None:
         """Let a turn in flight finish (its skill may be writing), within reason."""
-        lock = pipeline_lock(self.services)
-        if lock.acquire(timeout=_STOP_WAIT_S):
-            lock.release()
-        else:
+        if not self.services.pipeline().wait_idle(_STOP_WAIT_S):
             _LOGGER.warning("a request was still running after %g s; stopping anyway", _STOP_WAIT_S)
 
     def _terminal(self) -> None:
@@ -288,7 +248,7 @@ def _lines(stream: Any) -> Iterator[str]:
 
 
 def _prompt_loop(services: Services, stream: Any, stop: threading.Event) -> None:
-    pipeline = Pipeline(services)
+    pipeline = services.pipeline()
     interactive = stdin_kind(stream) == "tty"
     out = sys.stdout
     _LOGGER.info("terminal prompt on (%s)", "tty" if interactive else "pipe")
@@ -305,8 +265,7 @@ def _prompt_loop(services: Services, stream: Any, stop: threading.Event) -> None
             continue
         if text.lower() in ("quit", "exit"):
             return
-        with interactive_turn(services):
-            outcome = pipeline.handle(text, source="prompt")
+        outcome = pipeline.handle(text, source="prompt", interactive=True)
         out.write(outcome.result.reply + "\n")
         if outcome.result.confirmation:
             out.write("(say 'yes' to confirm, 'no' to cancel)\n")

@@ -31,7 +31,6 @@ def _services() -> Any:
 
 
 def cmd_ask(ns: argparse.Namespace) -> int:
-    from agent.pipeline import Pipeline
 
     if ns.audio:  # the whole voice pipeline on a recording
         from agent.speech.cli import ask_audio
@@ -40,7 +39,7 @@ def cmd_ask(ns: argparse.Namespace) -> int:
     if not ns.text:
         print("error: give TEXT to ask, or --audio FILE.wav", file=sys.stderr)
         return 2
-    outcome = Pipeline(_services()).handle(" ".join(ns.text), yes=ns.yes, dry_run=ns.dry_run)
+    outcome = _services().pipeline().handle(" ".join(ns.text), yes=ns.yes, dry_run=ns.dry_run)
     if ns.json:
         print(json.dumps(outcome.to_json(), ensure_ascii=False, default=str))
     else:
@@ -51,9 +50,8 @@ def cmd_ask(ns: argparse.Namespace) -> int:
 
 
 def cmd_confirm(ns: argparse.Namespace) -> int:
-    from agent.pipeline import Pipeline
 
-    outcome = Pipeline(_services()).confirm(ns.token, granted=not ns.no)
+    outcome = _services().pipeline().confirm(ns.token, granted=not ns.no)
     print(json.dumps(outcome.to_json(), default=str) if ns.json else outcome.result.reply)
     return 0
 
@@ -272,7 +270,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_files_parsers(sub, cmd_index, cmd_search)
 
-    from agent.skills.personal_cli import add_parsers as add_personal_parsers
+    from agent.personal_cli import add_parsers as add_personal_parsers
 
     add_personal_parsers(sub, _services)  # agent notes / timetrack / expenses
 

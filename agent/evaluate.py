@@ -50,9 +50,8 @@ def evaluate_router(services: Services, file: str, *, with_replies: bool = True)
                 raise ConfigError(f"not valid JSON: {exc}", file=path, line=n) from None
     router = services.router()
     router.route("warm up")  # load models before timing
-    from agent.pipeline import Pipeline
 
-    pipeline = Pipeline(services)
+    pipeline = services.pipeline()
     failures, tiers, lat = [], {}, {}  # type: ignore[var-annotated]
     ok_skill = ok_args = n_args = ok_reply = n_reply = n_routed = n_ungrounded = 0
     for row in rows:

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from agent.components import Stop
 from agent.events import Alert, Event
 from agent.logs import said
 
@@ -44,7 +45,6 @@ __all__ = [
     "NotifyError",
     "choose_backends",
     "start_notifications",
-    "stop_notifications",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -52,7 +52,6 @@ _LOGGER = logging.getLogger(__name__)
 APP_NAME = "ambient-agent"
 URGENCY = {"info": "low", "warning": "normal", "critical": "critical"}  # Alert.severity -> urgency
 _URGENCY_BYTE = {"low": 0, "normal": 1, "critical": 2}
-_SHARED_KEY = "notifier"
 _RETRY_S = 30.0
 _BUS_NAME = "org.freedesktop.Notifications"
 _PATH = "/org/freedesktop/Notifications"
@@ -337,8 +336,9 @@ def build_notifier(services: Services, env: dict[str, str] | None = None) -> Not
     return Notifier({name: factories[name] for name in chain}, services.settings.ui.notification_timeout_s)
 
 
-def start_notifications(services: Services) -> None:
-    """Component start: every `Alert` on the bus becomes a desktop notification (or a log line)."""
+def start_notifications(services: Services) -> Stop:
+    """Component start: every `Alert` on the bus becomes a desktop notification (or a log line); the notifier is
+    `services.notifier` while it runs. Returns its stop."""
     notifier = build_notifier(services)
 
     def on_alert(event: Event) -> None:
@@ -347,20 +347,18 @@ def start_notifications(services: Services) -> None:
                                          source=event.source))
 
     automation = services.settings.automation
-    services.shared["notifier.saved"] = (automation.desktop_notify, services.bus.subscribe(Alert, on_alert))
+    desktop_notify, detach = automation.desktop_notify, services.bus.subscribe(Alert, on_alert)
     automation.desktop_notify = False  # this is the one path now: no second pop-up from the rule engine
-    services.shared[_SHARED_KEY] = notifier
+    services.notifier = notifier
     if "dbus" in notifier.chain:
         notifier.backend("dbus")  # connect now: the log says at start whether pop-ups will work
     _LOGGER.info("notifications: %s", " -> ".join(notifier.chain))
 
-
-def stop_notifications(services: Services) -> None:
-    notifier = services.shared.pop(_SHARED_KEY, None)
-    saved = services.shared.pop("notifier.saved", None)
-    if saved is not None:
-        desktop_notify, detach = saved
+    def stop() -> None:
+        if services.notifier is notifier:
+            services.notifier = None
         detach()
-        services.settings.automation.desktop_notify = desktop_notify
-    if isinstance(notifier, Notifier):
+        automation.desktop_notify = desktop_notify
         notifier.close()
+
+    return stop

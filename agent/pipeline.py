@@ -1,19 +1,29 @@
-"""The one pipeline every input uses: text → router → skill → reply (+ optional speech)."""
+"""The one pipeline every input uses: text → router → skill → reply (+ optional speech).
+
+One per process (`services.pipeline()`): the terminal, the prompt window, voice, the API, rule actions and the
+tray all run their turns through it, and it owns the lock that lets one turn run at a time. Whether a turn
+answers a user looking at the reply (the terminal, the prompt window) is a parameter of the turn.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.errors import StoreError
 from agent.events import Intent, Reply, ResultState, SkillResult, Utterance
 from agent.logs import said
 from agent.router.router import clarifying_question
 from agent.safety.confirm import Conversation, Pending, conversation, request_id
-from agent.services import Services
+
+if TYPE_CHECKING:
+    from agent.services import Services
 
 __all__ = ["Outcome", "Pipeline"]
 
@@ -44,12 +54,44 @@ class Outcome:
 class Pipeline:
     def __init__(self, services: Services) -> None:
         self.services = services
+        self._turn_lock = threading.RLock()
+        self._interactive = False
+
+    @contextlib.contextmanager
+    def turn(self, *, interactive: bool = False) -> Iterator[None]:
+        """Hold the one-turn-at-a-time lock (re-entrant: a caller may hold it around several steps of one turn).
+        `interactive`: the user is looking at the reply (the terminal, the prompt window), so a confirmation
+        this turn raises needs no extra notification."""
+        with self._turn_lock:
+            outer = self._interactive
+            self._interactive = interactive or outer
+            try:
+                yield
+            finally:
+                self._interactive = outer
+
+    @property
+    def interactive(self) -> bool:
+        """Whether the turn in progress answers a user who is looking at the reply."""
+        return self._interactive
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the turn in flight to finish; False if it is still running."""
+        if self._turn_lock.acquire(timeout=timeout):
+            self._turn_lock.release()
+            return True
+        return False
+
+    def warm(self) -> None:
+        """Load the router's models now (between turns), so the first request answers at once."""
+        with self.turn():
+            self.services.router()
 
     def handle(self, text: str, *, source: str = "cli", yes: bool = False, dry_run: bool = False,
-               session: str | None = None) -> Outcome:
+               session: str | None = None, interactive: bool = False) -> Outcome:
         """One turn of the conversation `source`/`session` (default: this terminal for the CLI, else this
         process): a bare yes/no answers only a confirmation that conversation raised."""
-        with conversation(Conversation.of(source, session)) as conv:
+        with self.turn(interactive=interactive), conversation(Conversation.of(source, session)) as conv:
             return self._handle(text, conv, yes=yes, dry_run=dry_run)
 
     def _handle(self, text: str, conv: Conversation, *, yes: bool, dry_run: bool) -> Outcome:
@@ -83,15 +125,16 @@ class Pipeline:
             if question is not None:
                 intent = Intent(name, intent.args, source, 1.0, intent.utterance, question=question)
         t0 = time.perf_counter()
-        with conversation(Conversation.of(source)):
+        with self.turn(), conversation(Conversation.of(source)):
             result = self._run(intent, yes=yes, dry_run=dry_run)
-        return self._finish(intent.utterance, intent, result, {"skill": (time.perf_counter() - t0) * 1000},
-                            source=source)
+            return self._finish(intent.utterance, intent, result, {"skill": (time.perf_counter() - t0) * 1000},
+                                source=source)
 
-    def confirm(self, token: str, *, granted: bool = True, source: str = "confirmation") -> Outcome:
+    def confirm(self, token: str, *, granted: bool = True, source: str = "confirmation",
+                interactive: bool = False) -> Outcome:
         """Answer a pending confirmation by its token (whoever holds the token may answer it): re-run its
         exact skill call with the token, or refuse it."""
-        with conversation(Conversation.of(source)):
+        with self.turn(interactive=interactive), conversation(Conversation.of(source)):
             return self._confirm(token, granted=granted)
 
     def _confirm(self, token: str, *, granted: bool) -> Outcome:

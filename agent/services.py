@@ -1,14 +1,19 @@
-"""The resident objects every face shares: settings, paths, audit, executor, registry, models, router.
+"""The resident agent in one typed object: what every face and skill shares (settings, paths, bus, audit,
+executor, registry, models), what loads on first use (embedder, router, history, the pipeline), and the components
+`agent run` starts (each a typed field, None while it is not running; see agent/components.py).
 
-Built once per process; heavy parts (embedder, LLM) load lazily on first use and then stay resident.
+Built once per process by `build_services`; heavy parts (embedder, LLM) load lazily on first use and then stay
+resident.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
-from typing import Any
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
 import psutil
 
@@ -30,12 +35,22 @@ from agent.safety.executor import Executor
 from agent.skills.base import SkillContext
 from agent.skills.registry import Registry, load_registry
 
+if TYPE_CHECKING:
+    from agent.api.server import ApiServer
+    from agent.automation.service import AutomationService
+    from agent.files.resident import FilesComponent
+    from agent.notify import Notifier
+    from agent.pipeline import Pipeline
+    from agent.scheduling.scheduler import AgentScheduler
+    from agent.speech.service import VoiceService
+    from tray.desktop import DesktopUI
+
 __all__ = ["Services", "build_services"]
 
 _LOGGER = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed by identity: skills keep per-agent state keyed by it (`PerAgent`)
 class Services:
     paths: Paths
     settings: Settings
@@ -45,7 +60,19 @@ class Services:
     executor: Executor
     registry: Registry
     models: ModelManager
-    shared: dict[str, Any] = field(default_factory=dict)
+    clock: Callable[[], float] = time.time  # epoch seconds; tests inject a fixed clock
+    idle: Callable[[], float | None] | None = None  # seconds since the last input; None: the desktop's own reading
+    # the resident components (agent/components.py), each set by its own start while it runs
+    notifier: Notifier | None = None
+    scheduler: AgentScheduler | None = None
+    automation: AutomationService | None = None
+    files: FilesComponent | None = None
+    voice: VoiceService | None = None
+    api: ApiServer | None = None
+    desktop: DesktopUI | None = None
+    unavailable: dict[str, str] = field(default_factory=dict)  # component name -> why it is not running
+    shutdown: Callable[[str], None] | None = None  # asks the resident agent to stop (the tray's Quit), with a reason
+    _pipeline: Pipeline | None = None
     _router: Router | None = None
     _embedder: Embedder | None = None
     _embedder_error: ModelError | None = None
@@ -111,14 +138,28 @@ class Services:
                 self._router.restore_context(history.recent(1, within_s=self.settings.history.follow_up_s))
         return self._router
 
+    def pipeline(self) -> Pipeline:
+        """The process's one pipeline: every caller (CLI, prompt window, voice, API, rule actions, tray) runs its
+        turns through it, and it owns the one-turn-at-a-time lock."""
+        with self._lock:
+            if self._pipeline is None:
+                from agent.pipeline import Pipeline
+
+                self._pipeline = Pipeline(self)
+            return self._pipeline
+
+    def detach(self, component: object) -> None:
+        """Clear the component field that holds `component` (the component stopped)."""
+        for f in fields(self):
+            if f.name in _COMPONENT_FIELDS and getattr(self, f.name) is component:
+                setattr(self, f.name, None)
+
     def context(self, utterance: str = "", *, yes: bool = False, dry_run: bool = False,
                 confirmation: str | None = None) -> SkillContext:
-        services = self.shared
-        services.setdefault("registry", self.registry)
-        services.setdefault("models", self.models)
-        services.setdefault("services", self)
-        return SkillContext(self.settings, self.paths, self.executor, self.bus, utterance, yes, dry_run,
-                            confirmation, services)
+        return SkillContext(self, utterance, yes, dry_run, confirmation)
+
+
+_COMPONENT_FIELDS = frozenset({"notifier", "scheduler", "automation", "files", "voice", "api", "desktop"})
 
 
 def _register_actions(executor: Executor) -> None:

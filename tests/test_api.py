@@ -21,7 +21,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from agent.api import load_token, server_file, start_api, start_server, stop_api, token_file
+from agent.api import load_token, server_file, start_api, start_server, token_file
 from agent.api.auth import KEYRING_ENTRY, tokens_match
 from agent.api.events import EventHub
 from agent.api.guards import check_bind_host, host_of, is_loopback
@@ -78,7 +78,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     """)
     automation = AutomationService(Engine(services, rule_paths=[rules], tick_s=60))
     automation.start()
-    services.shared["automation"] = automation
+    services.automation = automation
     server = start_server(services, port=0, metrics_interval_s=0.2)
     client = httpx.Client(base_url=server.url, timeout=120)
     try:
@@ -87,7 +87,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
         client.close()
         server.stop()
         automation.stop()
-        services.shared.pop("automation", None)
+        services.automation = None
 
 
 def next_of(ws: ClientConnection, kind: str, timeout: float = 10.0, **match: Any) -> dict[str, Any]:
@@ -381,7 +381,9 @@ def test_loopback_addresses_only_unless_overridden() -> None:
 def test_resident_component_port_file_and_busy_port(agent_home: Path) -> None:
     services = home_services(agent_home, AGENT_API__PORT="0")
     assert start_api(home_services(agent_home, AGENT_API__ENABLED="false")) is None
-    start_api(services)
+    stop = start_api(services)
+    assert stop is not None
+    assert services.api is not None
     try:
         info = json.loads(server_file(services).read_text())
         assert stat.S_IMODE(server_file(services).stat().st_mode) == 0o600
@@ -392,7 +394,8 @@ def test_resident_component_port_file_and_busy_port(agent_home: Path) -> None:
         with pytest.raises(ConfigError, match="loopback"):
             start_server(services, host="0.0.0.0", port=0)
     finally:
-        stop_api(services)
+        stop()
+    assert services.api is None
     assert not server_file(services).exists()
     with pytest.raises(httpx.ConnectError):
         httpx.get(info["url"] + "/api/health", timeout=5)

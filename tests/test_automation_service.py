@@ -112,7 +112,7 @@ def test_agent_run_starts_and_stops_the_engine(services: Services):
     assert run_agent(services, io.StringIO("quit\n")) == 0
     assert seen[:1] == ["agent.started"]
     assert seen[-1] == "agent.stopped"
-    assert "automation" not in services.shared
+    assert services.automation is None
 
 
 def _start_desktop(procs: list[subprocess.Popen[bytes]], log: Path) -> tuple[str, str] | None:

@@ -25,6 +25,7 @@ from agent.events import ResultState, SkillResult
 from agent.logs import setup_logging
 from agent.paths import Paths
 from agent.services import Services, build_services
+from agent.skills.passwords import _GENERATED
 from agent.vault import (
     ClipboardUnavailableError,
     KeyringUnavailableError,
@@ -161,7 +162,7 @@ def test_no_display_means_no_clipboard_and_no_password(services: Services, monke
     assert result.state is ResultState.ERROR
     assert result.reply.startswith("No clipboard available")
     assert "no clipboard available" in result.data["error"]
-    assert "vault.generated" not in services.shared  # nothing kept that could be saved unseen
+    assert _GENERATED.peek(services) is None  # nothing kept that could be saved unseen
 
 
 def test_tool_choice_per_session() -> None:

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.app import choose_mode, has_display, run_agent, stdin_kind
+from agent.app import choose_mode, run_agent, stdin_kind
 from agent.autostart import autostart_plan
+from agent.display import has_display
 from agent.events import Activity, Alert, MuteListening, Reply, ResultState, UnmuteListening, Utterance
 from agent.instance import AlreadyRunningError, InstanceLock
 from agent.notify import (
@@ -31,7 +32,6 @@ from agent.notify import (
     NotifyError,
     choose_backends,
     start_notifications,
-    stop_notifications,
 )
 from agent.pipeline import Pipeline
 from agent.services import Services
@@ -207,7 +207,7 @@ def test_single_instance_lock(services: Services) -> None:
 
 def test_run_agent_stops_components_in_reverse_and_releases_the_lock(services: Services) -> None:
     assert run_agent(services, io.StringIO("quit\n")) == 0
-    assert "notifier" not in services.shared
+    assert services.notifier is None
     assert services.settings.automation.desktop_notify is True  # handed back to the engine
     InstanceLock(services.paths.data / "agent.lock").acquire().release()
 
@@ -299,7 +299,7 @@ def test_the_chain_falls_back_when_no_server_answers(bus: str, services: Service
 def test_alerts_become_notifications_and_the_engine_stops_popping_up(services: Services,
                                                                       server: RecordingServer) -> None:
     assert services.settings.automation.desktop_notify is True
-    start_notifications(services)
+    stop = start_notifications(services)
     try:
         assert services.settings.automation.desktop_notify is False  # one path: no second pop-up
         services.bus.publish(Alert("CPU hot", "95% for 5 minutes", "warning", "rule:cpu"))
@@ -308,7 +308,7 @@ def test_alerts_become_notifications_and_the_engine_stops_popping_up(services: S
         assert (first.summary, first.body, first.hints["urgency"]) == ("CPU hot", "95% for 5 minutes", 1)
         assert (second.summary, second.hints["urgency"]) == ("Reminder", 0)
     finally:
-        stop_notifications(services)
+        stop()
     assert services.settings.automation.desktop_notify is True
 
 
@@ -319,7 +319,7 @@ def test_a_confirmation_raised_elsewhere_is_answered_from_a_notification_button(
     nap = tmp_path / "agentnap2"
     shutil.copy("/bin/sleep", nap)
     target = subprocess.Popen([str(nap), "60"])
-    start_notifications(services)
+    stop = start_notifications(services)
     ui = DesktopUI(services)
     ui.attach()
     try:
@@ -338,7 +338,7 @@ def test_a_confirmation_raised_elsewhere_is_answered_from_a_notification_button(
         assert [r.text for r in ui.model.recent_items()] == [done.body]
     finally:
         ui.stop()
-        stop_notifications(services)
+        stop()
         if target.poll() is None:
             target.kill()
         target.wait(5)

@@ -47,7 +47,7 @@ def running(agent_home: Path) -> Iterator[tuple[Services, httpx.Client, Path, li
     rules = write_rules(folder, RULES)
     automation = AutomationService(Engine(services, rule_paths=[folder], tick_s=60))
     automation.start()
-    services.shared["automation"] = automation
+    services.automation = automation
     server = start_server(services, port=0, metrics_interval_s=0)
     client = httpx.Client(base_url=server.url, timeout=60,
                           headers={"Authorization": f"Bearer {load_token(paths)}"})

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from agent.components import Unavailable
 from agent.events import Alert, ResultState, SkillResult
 from agent.scheduling import (
     DB_NAME,
@@ -22,7 +23,6 @@ from agent.scheduling import (
     list_reminders,
     parse_when,
     start_scheduler,
-    stop_scheduler,
 )
 from agent.services import Services
 from agent.skills.catalog import ReminderAddArgs, TimerSetArgs
@@ -31,10 +31,12 @@ from tests.conftest import run_cli, wait_for
 
 @pytest.fixture
 def scheduler(services: Services, alerts: list[Alert]) -> Iterator[AgentScheduler]:
-    sched = start_scheduler(services)
+    stop = start_scheduler(services)
+    sched = services.scheduler
     assert sched is not None
     yield sched
-    stop_scheduler(services)
+    stop()
+    assert services.scheduler is None
     assert not sched.running
 
 
@@ -104,7 +106,7 @@ def test_reminder_reply_listing_and_cancel(services: Services, scheduler: AgentS
     assert [r.id for r in list_reminders(services.paths)] == [rid]
     assert f"reminder-{rid}" in job_ids(services)
 
-    cancelled = cancel_reminder(services.paths, rid, services.shared)
+    cancelled = cancel_reminder(services.paths, rid, services.scheduler)
     assert cancelled.status == "cancelled"
     assert list_reminders(services.paths) == []
     assert job_ids(services) == set()
@@ -202,7 +204,8 @@ def test_reminders_cli_lists_and_cancels(services: Services) -> None:
 def test_an_unusable_database_leaves_the_agent_running_without_reminders(services: Services,
                                                                          alerts: list[Alert]) -> None:
     (services.paths.data / DB_NAME).mkdir()  # a directory where the database file should be
-    assert start_scheduler(services) is None
+    with pytest.raises(Unavailable):
+        start_scheduler(services)
+    assert services.scheduler is None
     assert [(a.title, a.severity) for a in alerts] == [("Reminders", "warning")]
     assert "Timers and reminders are off" in alerts[0].message
-    stop_scheduler(services)  # nothing to stop: no error

@@ -1,6 +1,6 @@
 """Time tracking on a real SQLite file, with real xprintidle on a real Xvfb display.
 
-Only the idle *amount* is injected in some tests (`services.shared["timetrack.idle_provider"]`): a test cannot
+Only the idle *amount* is injected in some tests (`services.idle`): a test cannot
 leave a real desktop untouched for the 5+ minutes the idle threshold needs. The real provider is tested on Xvfb.
 """
 
@@ -115,8 +115,8 @@ def test_csv_export(paths: Paths) -> None:
 
 
 def test_skills_through_the_pipeline(services: Services) -> None:
-    services.shared["timetrack.idle_provider"] = lambda: 30.0  # active user: nothing excluded
-    services.shared["clock"] = lambda: T0  # "today" is T0's day whatever the real clock reads
+    services.idle = lambda: 30.0  # active user: nothing excluded
+    services.clock = lambda: T0  # "today" is T0's day whatever the real clock reads
     pipeline = Pipeline(services)
     started = pipeline.handle("start tracking time on project apollo")
     assert (started.intent.skill, started.intent.args) == ("timetrack.start", {"project": "apollo"})
@@ -147,13 +147,13 @@ def test_skills_through_the_pipeline(services: Services) -> None:
 
 def test_spoken_report_and_idle_exclusion(services: Services) -> None:
     now = datetime(2026, 3, 3, 14, 0).timestamp()  # an injected clock: the real one may read 00:30
-    services.shared["clock"] = lambda: now
+    services.clock = lambda: now
     store = _store(services.paths)
     midnight = datetime(2026, 3, 3).timestamp()
     store.start("zeus", now=midnight + 60)
     store.stop(now=midnight + 60 + 20 * MIN)
     store.start("apollo", now=now - 2 * 60 * MIN)
-    services.shared["timetrack.idle_provider"] = lambda: 48 * MIN  # the user left 48 minutes ago
+    services.idle = lambda: 48 * MIN  # the user left 48 minutes ago
     pipeline = Pipeline(services)
     stopped = pipeline.run_skill("timetrack.stop", {})
     assert stopped.result.reply == "Stopped apollo after 1 h 12 min, not counting 48 min idle."
@@ -167,8 +167,8 @@ def test_spoken_report_and_idle_exclusion(services: Services) -> None:
 def test_a_session_across_midnight_is_split_between_the_days(services: Services) -> None:
     """The trap of issue 15: a session started two hours ago at 00:30 began yesterday."""
     now = datetime(2026, 3, 3, 0, 30).timestamp()
-    services.shared["clock"] = lambda: now
-    services.shared["timetrack.idle_provider"] = lambda: None
+    services.clock = lambda: now
+    services.idle = lambda: None
     _store(services.paths).start("apollo", now=now - 2 * 60 * MIN)
     pipeline = Pipeline(services)
     assert pipeline.run_skill("timetrack.stop", {}).result.reply == "Stopped apollo after 2 h."
@@ -188,7 +188,7 @@ def _call(services: Services, name: str, args: dict[str, object], utterance: str
 
 def test_an_invented_project_is_not_tracked(services: Services) -> None:
     """The language model once filled "resume tracking" with project "your_project_name"."""
-    services.shared["timetrack.idle_provider"] = lambda: None
+    services.idle = lambda: None
     asked = _call(services, "timetrack.start", {"project": "your_project_name"}, "start tracking")
     assert asked.state is ResultState.ERROR
     assert asked.reply == "Which project?"
@@ -205,10 +205,10 @@ def test_an_invented_project_is_not_tracked(services: Services) -> None:
 
 def test_tracking_survives_a_restart(paths: Paths) -> None:
     first = build_services(paths, load_settings(paths))
-    first.shared["timetrack.idle_provider"] = lambda: None
+    first.idle = lambda: None
     _call(first, "timetrack.start", {"project": "apollo"}, "start tracking apollo")
     second = build_services(paths, load_settings(paths))  # a new process, in effect
-    second.shared["timetrack.idle_provider"] = lambda: None
+    second.idle = lambda: None
     stopped = _call(second, "timetrack.stop", {}, "stop tracking")
     assert stopped.reply.startswith("Stopped apollo after")
     assert stopped.data["idle_detection"] == "injected provider"

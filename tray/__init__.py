@@ -9,7 +9,7 @@ near the mouse pointer.
     hotkeys  pynput global hotkeys (the prompt's, and rules' `hotkey` triggers)
     desktop  DesktopUI: wires the bus, the worker thread, the prompt and the tray together
 
-`start_desktop` / `stop_desktop` are the resident component (agent/app.py COMPONENTS). Without a display, or with
+`start_desktop` is the resident component (agent/app.py COMPONENTS). Without a display, or with
 `ui.tray: false`, `start_desktop` does nothing and the agent runs headless.
 """
 
@@ -20,36 +20,37 @@ import os
 import platform
 from typing import TYPE_CHECKING
 
-from agent.app import has_display
+from agent.components import Stop
+from agent.display import has_display
 from tray.icons import ICON_STATES, draw_icon
 from tray.state import MenuEntry, Recent, TrayModel, menu_entries
 
 if TYPE_CHECKING:
     from agent.services import Services
 
-__all__ = ["ICON_STATES", "MenuEntry", "Recent", "TrayModel", "draw_icon", "menu_entries", "start_desktop",
-           "stop_desktop"]
+__all__ = ["ICON_STATES", "MenuEntry", "Recent", "TrayModel", "draw_icon", "menu_entries", "start_desktop"]
 
 _LOGGER = logging.getLogger(__name__)
-_SHARED_KEY = "desktop"
 
 
-def start_desktop(services: Services) -> None:
-    """Component start: the tray icon and the hotkey prompt, when there is a display to show them on."""
+def start_desktop(services: Services) -> Stop | None:
+    """Component start: the tray icon and the hotkey prompt, as `services.desktop`, when there is a display to
+    show them on; returns its stop."""
     if not services.settings.ui.tray:
         _LOGGER.info("desktop face off (ui.tray: false): headless")
-        return
+        return None
     if not has_display(platform.system(), dict(os.environ)):
         _LOGGER.info("no display: headless (rules, scheduler, voice and the API still run)")
-        return
+        return None
     from tray.desktop import DesktopUI
 
     ui = DesktopUI(services)
     ui.start()
-    services.shared[_SHARED_KEY] = ui
+    services.desktop = ui
 
-
-def stop_desktop(services: Services) -> None:
-    ui = services.shared.pop(_SHARED_KEY, None)
-    if ui is not None:
+    def stop() -> None:
+        if services.desktop is ui:
+            services.desktop = None
         ui.stop()
+
+    return stop

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from agent.app import in_interactive_turn, interactive_turn, pipeline_lock
 from agent.events import (
     Activity,
     Alert,
@@ -27,8 +26,8 @@ from agent.events import (
     UnmuteListening,
     Utterance,
 )
-from agent.notify import Notification, Notifier
-from agent.pipeline import Outcome, Pipeline
+from agent.notify import Notification
+from agent.pipeline import Outcome
 from tray.icons import draw_icon
 from tray.prompt import PromptWindow
 from tray.state import TrayModel, menu_entries
@@ -48,7 +47,7 @@ class DesktopUI:
         self.services = services
         self.settings = services.settings.ui
         self.model = TrayModel(self.settings.recent)
-        self.pipeline = Pipeline(services)
+        self.pipeline = services.pipeline()
         self.prompt = PromptWindow(self.submit, self.answer, self.on_action)
         self.icon: TrayIcon | None = None
         self.hotkeys: Hotkeys | None = None
@@ -122,8 +121,8 @@ class DesktopUI:
     # -- hotkeys ----------------------------------------------------------------------------------------------
     def _bind_hotkeys(self) -> None:
         bindings: dict[str, Callable[[], None]] = {self.settings.hotkey: self.prompt.show}
-        automation = self.services.shared.get("automation")
-        engine = getattr(automation, "engine", None)
+        automation = self.services.automation
+        engine = automation.engine if automation is not None else None
         if engine is not None:
             for combo in engine.hotkeys():
                 if combo != self.settings.hotkey:
@@ -161,11 +160,11 @@ class DesktopUI:
         """A confirmation raised away from the prompt and the terminal (voice, API, a rule's skill): ask with
         notification buttons, or in the prompt window where the server has none."""
         if not (isinstance(event, SkillResult) and event.state is ResultState.NEEDS_CONFIRMATION
-                and event.confirmation) or in_interactive_turn():
+                and event.confirmation) or self.pipeline.interactive:
             return
         token = event.confirmation
-        notifier = self.services.shared.get("notifier")
-        if isinstance(notifier, Notifier) and notifier.supports_actions():
+        notifier = self.services.notifier
+        if notifier is not None and notifier.supports_actions():
             notifier.notify(Notification("Confirm?", event.reply, "critical", (("yes", "Yes"), ("no", "No")),
                                          source="confirmation"),
                             on_action=lambda key: self._submit_turn(
@@ -180,10 +179,10 @@ class DesktopUI:
     # -- the prompt -------------------------------------------------------------------------------------------
     def submit(self, text: str) -> None:
         """Enter in the prompt window (Tk thread): the turn runs on the worker."""
-        self._submit_turn(lambda: self.pipeline.handle(text, source="prompt"))
+        self._submit_turn(lambda: self.pipeline.handle(text, source="prompt", interactive=True))
 
     def answer(self, token: str, granted: bool) -> None:
-        self._submit_turn(lambda: self.pipeline.confirm(token, granted=granted), record=True)
+        self._submit_turn(lambda: self.pipeline.confirm(token, granted=granted, interactive=True), record=True)
 
     def _submit_turn(self, call: Callable[[], Outcome], *, notify: bool = False, record: bool = False) -> None:
         self._submit_work(lambda: self._turn(call, notify, record))
@@ -203,8 +202,7 @@ class DesktopUI:
 
     def _turn(self, call: Callable[[], Outcome], notify: bool, record: bool) -> None:
         try:
-            with interactive_turn(self.services):
-                outcome = call()
+            outcome = call()
         except Exception as exc:
             _LOGGER.exception("prompt request failed")
             self.prompt.reply(f"Sorry, that failed: {exc.__class__.__name__}.")
@@ -215,24 +213,23 @@ class DesktopUI:
         if record:  # a confirmation's reply comes without an utterance: the model would not list it
             self.model.add_recent("reply", result.reply)
             self._refresh()
-        notifier = self.services.shared.get("notifier")
-        if notify and isinstance(notifier, Notifier):
+        notifier = self.services.notifier
+        if notify and notifier is not None:
             notifier.notify(Notification("Agent", result.reply, "low", source="confirmation"))
         if self.settings.speak_replies and not self.services.settings.speak_replies:
             self.services.bus.publish(Speak(result.reply, source="prompt"))
 
     def _preload(self) -> None:
         """Load the router's models now, so the first hotkey request answers at once."""
-        with pipeline_lock(self.services):
-            try:
-                self.services.router()
-            except Exception:
-                _LOGGER.exception("preloading the router failed; it loads on the first request")
+        try:
+            self.pipeline.warm()
+        except Exception:
+            _LOGGER.exception("preloading the router failed; it loads on the first request")
         _LOGGER.info("models loaded: the prompt answers at once")
 
     # -- the tray menu ----------------------------------------------------------------------------------------
     def _entries(self) -> list[Any]:
-        return menu_entries(self.model, rules=self.services.shared.get("automation") is not None)
+        return menu_entries(self.model, rules=self.services.automation is not None)
 
     def _on_icon_click(self) -> None:
         """A left click on the Xlib tray icon: our own menu, at the pointer. New alerts count as seen."""
@@ -262,8 +259,8 @@ class DesktopUI:
             target = paths.config if action == "config" else paths.logs / "agent.log"
             self._submit_work(lambda: self._open(str(target)))
         elif action == "quit":
-            shutdown = self.services.shared.get("shutdown")
-            if callable(shutdown):
+            shutdown = self.services.shutdown
+            if shutdown is not None:
                 shutdown("quit from the tray")
 
     def _open(self, uri: str) -> None:
@@ -272,7 +269,7 @@ class DesktopUI:
             self._tell("Could not open it", result.message or result.summary)
 
     def _pause_rules(self, pause: bool) -> None:
-        service = self.services.shared.get("automation")
+        service = self.services.automation
         if service is None:
             return
         scheduler = service.scheduler
@@ -287,7 +284,7 @@ class DesktopUI:
         self._refresh()
 
     def _reload_rules(self) -> None:
-        service = self.services.shared.get("automation")
+        service = self.services.automation
         if service is None:
             return
         result = service.engine.reload()
@@ -298,8 +295,8 @@ class DesktopUI:
             self._tell("Rules reloaded", f"{len(service.engine.rules)} rules running.")
 
     def _tell(self, title: str, body: str, urgency: str = "low") -> None:
-        notifier = self.services.shared.get("notifier")
-        if isinstance(notifier, Notifier):
+        notifier = self.services.notifier
+        if notifier is not None:
             notifier.notify(Notification(title, body, urgency, source="tray"))
         else:
             _LOGGER.info("%s: %s", title, body)

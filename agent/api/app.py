@@ -10,13 +10,11 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.security import HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent import __version__
@@ -25,63 +23,14 @@ from agent.api.events import EventHub
 from agent.api.guards import ASGIApp, Receive, RequestGuard, Scope, Send, is_loopback
 from agent.api.idempotency import IdempotencyKeys, IdempotencyMiddleware
 from agent.api.metrics import AgentMetrics
-from agent.pipeline import Pipeline
+from agent.api.state import ApiState, presented_token, state_of
 
 if TYPE_CHECKING:
-    from agent.automation.engine import Engine
     from agent.services import Services
 
-__all__ = ["ApiState", "bearer", "create_app", "pipeline_lock", "presented_token", "require_token", "state_of"]
+__all__ = ["create_app"]
 
 _LOGGER = logging.getLogger(__name__)
-
-bearer = HTTPBearer(auto_error=False, description="the token `agent api token` prints")
-
-
-@dataclass
-class ApiState:
-    """What the endpoints share: the agent's services, the token, metrics, the event hub."""
-
-    services: Services
-    token: str
-    metrics: AgentMetrics
-    hub: EventHub
-    pipeline: Pipeline
-    started: float = field(default_factory=time.monotonic)
-    models_lock: threading.Lock = field(default_factory=threading.Lock)
-    scan_lock: threading.Lock = field(default_factory=threading.Lock)
-    rules_lock: threading.Lock = field(default_factory=threading.Lock)
-    standby_engine: Engine | None = None  # rules loaded (not run) when the resident engine is not running
-    audio: tuple[float, dict[str, Any]] | None = None  # (checked at, result)
-
-
-def pipeline_lock(services: Services) -> threading.RLock:
-    """The resident agent's one-turn-at-a-time pipeline lock (`agent.app.pipeline_lock`: the same shared entry),
-    so an API request never interleaves with a turn from the terminal or the prompt window."""
-    lock: threading.RLock = services.shared.setdefault("pipeline.lock", threading.RLock())
-    return lock
-
-
-def state_of(request: Request) -> ApiState:
-    state: ApiState = request.app.state.api
-    return state
-
-
-def presented_token(headers: Any, query: Any = None) -> str | None:
-    """The bearer token from `Authorization`, or (for the docs page and WebSockets, which browsers cannot give
-    headers) from `?token=`."""
-    scheme, _, value = str(headers.get("authorization") or "").partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return str(query.get("token")) if query is not None and query.get("token") else None
-
-
-def require_token(request: Request) -> None:
-    """The dependency every endpoint but `/api/health` has."""
-    if not tokens_match(state_of(request).token, presented_token(request.headers)):
-        raise HTTPException(401, "missing or wrong bearer token: send 'Authorization: Bearer <token>' "
-                                 "(`agent api token` prints it)", headers={"WWW-Authenticate": "Bearer"})
-
 
 # -- errors: always JSON ------------------------------------------------------------------------------------
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -200,7 +149,7 @@ def create_app(services: Services, *, token: str | None = None, bind_host: str |
     metrics = AgentMetrics(services)
     state = ApiState(services, token or load_token(services.paths), metrics,
                      EventHub(services.bus, metrics_interval_s=metrics_interval_s, on_drop=metrics.ws_dropped.inc),
-                     Pipeline(services))
+                     services.pipeline())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

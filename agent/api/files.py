@@ -8,8 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from agent.api.app import bearer, require_token, state_of
-from agent.api.routes import ERRORS
+from agent.api.state import ERRORS, bearer, require_token, state_of
 
 __all__ = ["router"]
 
@@ -25,11 +24,9 @@ class IndexJobsResponse(BaseModel):
 
 @router.get("/api/files/index", response_model=IndexJobsResponse, summary="background indexing: progress per folder")
 def index_jobs(request: Request) -> IndexJobsResponse:
-    from agent.files.job import JOBS_KEY, IndexJobs
-
-    jobs = state_of(request).services.shared.get(JOBS_KEY)
-    if not isinstance(jobs, IndexJobs):
+    files = state_of(request).services.files
+    if files is None:
         return IndexJobsResponse(resident=False, running=False, jobs=[])
-    statuses = jobs.jobs()
+    statuses = files.jobs.jobs()
     return IndexJobsResponse(resident=True, running=any(s.running for s in statuses),
                              jobs=[s.to_json() for s in statuses])

@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
-from agent.api.app import ApiState, bearer, require_token, state_of
-from agent.api.routes import ERRORS, outcome_json
 from agent.api.schemas import (
     RULE_ID,
     AlertOut,
@@ -28,6 +26,7 @@ from agent.api.schemas import (
     TraceResponse,
     UnloadResponse,
 )
+from agent.api.state import ERRORS, ApiState, bearer, outcome_json, require_token, state_of
 from agent.errors import ModelError
 from agent.models.catalog import list_models
 
@@ -114,7 +113,7 @@ def skills(request: Request) -> SkillsResponse:
 # -- rules --------------------------------------------------------------------------------------------------
 def _engine(state: ApiState) -> tuple[Engine, bool]:
     """The resident engine (running), or rules loaded for listing only when it is not running (`agent api`)."""
-    engine = getattr(state.services.shared.get("automation"), "engine", None)
+    engine = state.services.automation.engine if state.services.automation is not None else None
     if engine is not None:
         return engine, True
     with state.rules_lock:

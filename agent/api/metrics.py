@@ -74,8 +74,8 @@ class _AgentCollector(Collector):
         yield from self._rules()
 
     def _rules(self) -> Iterator[Metric]:
-        service = self.services.shared.get("automation")
-        engine = getattr(service, "engine", None)
+        service = self.services.automation
+        engine = service.engine if service is not None else None
         firings = CounterMetricFamily("agent_rule_firings", "rule firings since the engine started", labels=["rule"])
         firing = GaugeMetricFamily("agent_rules_firing", "rules whose trigger is firing now")
         loaded = GaugeMetricFamily("agent_rules_loaded", "rules the running engine has")

@@ -15,7 +15,6 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Reques
 from fastapi.responses import Response, StreamingResponse
 
 from agent import __version__
-from agent.api.app import ApiState, bearer, pipeline_lock, presented_token, require_token, state_of
 from agent.api.auth import tokens_match
 from agent.api.events import Client
 from agent.api.schemas import (
@@ -32,19 +31,22 @@ from agent.api.schemas import (
     ReadyResponse,
     RulesReady,
 )
+from agent.api.state import (
+    ERRORS,
+    ApiState,
+    bearer,
+    outcome_json,
+    presented_token,
+    require_token,
+    state_of,
+)
 from agent.errors import ModelError
-from agent.pipeline import Outcome
 
 __all__ = ["ERRORS", "outcome_json", "public", "router", "ws_router"]
 
 _LOGGER = logging.getLogger(__name__)
 _AUDIO_TTL_S = 30.0
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorResponse, "description": "missing or wrong bearer token"},
-    413: {"model": ErrorResponse, "description": "request body over api.max_body_bytes"},
-    422: {"model": ErrorResponse, "description": "invalid input"},
-}
 _CHAT_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS, 503: {"model": ErrorResponse, "description": "the language model is unavailable"}}
 
@@ -83,7 +85,7 @@ def ready(request: Request) -> ReadyResponse:
     services = state.services
     router_loaded = getattr(services, "_router", None) is not None
     error = services.models.last_error
-    engine = getattr(services.shared.get("automation"), "engine", None)
+    engine = services.automation.engine if services.automation is not None else None
     rows = engine.status() if engine is not None else []
     return ReadyResponse(
         ready=router_loaded,
@@ -99,16 +101,10 @@ def metrics(request: Request) -> Response:
     return Response(state_of(request).metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
-def outcome_json(outcome: Outcome) -> dict[str, Any]:
-    """`outcome.to_json()` as plain JSON (what `agent ask --json` prints; non-finite numbers become null)."""
-    out: dict[str, Any] = json.loads(json.dumps(outcome.to_json(), default=str), parse_constant=lambda _: None)
-    return out
-
-
 @router.post("/api/ask", response_model=AskResponse, summary="run the pipeline on text (as `agent ask --json`)")
 def ask(request: Request, body: AskRequest) -> dict[str, Any]:
     state = state_of(request)
-    with pipeline_lock(state.services):  # one turn at a time; the first one loads the router's models
+    with state.pipeline.turn():  # one turn at a time; the first one loads the router's models
         started = time.perf_counter()
         state.services.router()
         load_ms = (time.perf_counter() - started) * 1000
@@ -127,8 +123,7 @@ def confirm(request: Request, id: Annotated[str, Path(pattern=CONFIRMATION_ID, m
     if state.services.confirmations.get(id) is None:
         raise HTTPException(404, f"no pending confirmation {id!r} (it expired, was answered, or never existed)")
     granted = body.granted if body is not None else True
-    with pipeline_lock(state.services):
-        return outcome_json(state.pipeline.confirm(id, granted=granted, source="api"))
+    return outcome_json(state.pipeline.confirm(id, granted=granted, source="api"))
 
 
 # -- chat ---------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Serving the API: uvicorn in a background thread of the resident agent (`start_api` / `stop_api`, in
+"""Serving the API: uvicorn in a background thread of the resident agent (`start_api`, in
 `agent.app.COMPONENTS`), or alone in the foreground (`serve`, for `agent api`).
 
 The socket is bound here, before uvicorn starts, so a busy port or a refused address is a clear error at once,
@@ -24,15 +24,15 @@ import uvicorn
 
 from agent.api.auth import runtime_dir
 from agent.api.guards import check_bind_host
+from agent.components import Stop
 from agent.errors import ConfigError
 
 if TYPE_CHECKING:
     from agent.services import Services
 
-__all__ = ["ApiServer", "server_file", "serve", "start_api", "start_server", "stop_api"]
+__all__ = ["ApiServer", "server_file", "serve", "start_api", "start_server"]
 
 _LOGGER = logging.getLogger(__name__)
-_SHARED_KEY = "api"
 _START_TIMEOUT_S = 15.0
 
 
@@ -149,29 +149,25 @@ def start_server(services: Services, *, host: str | None = None, port: int | Non
 
 
 def _warm(services: Services) -> None:
-    from agent.api.app import pipeline_lock
-
     try:
-        with pipeline_lock(services):
-            services.router()
+        services.pipeline().warm()
     except Exception:
         _LOGGER.exception("warming the router failed; the first request will try again")
 
 
-def start_api(services: Services) -> ApiServer | None:
-    """The resident agent's component (`agent run`): serve the API if `api.enabled`."""
+def start_api(services: Services) -> Stop | None:
+    """Component start (`agent run`): serve the API as `services.api` if `api.enabled`; returns its stop."""
     if not services.settings.api.enabled:
         _LOGGER.info("the API is off in the config (api.enabled: false)")
         return None
-    api = start_server(services, warm=True)
-    services.shared[_SHARED_KEY] = api
-    return api
+    api = services.api = start_server(services, warm=True)
 
-
-def stop_api(services: Services) -> None:
-    api = services.shared.pop(_SHARED_KEY, None)
-    if isinstance(api, ApiServer):
+    def stop() -> None:
+        if services.api is api:
+            services.api = None
         api.stop()
+
+    return stop
 
 
 def serve(services: Services, *, host: str | None = None, port: int | None = None,

@@ -19,7 +19,7 @@ from agent.automation.engine import Clock, Engine, ManualClock, SystemClock, def
 from agent.automation.loader import LoadedRule, LoadResult, Problem, load_rules
 from agent.automation.metrics import METRICS, MetricCollector, Sample
 from agent.automation.security import Finding, ScanReport, run_scan
-from agent.automation.service import AutomationService, start_automation, stop_automation
+from agent.automation.service import AutomationService, start_automation
 from agent.automation.store import AutomationStore
 
 __all__ = [
@@ -41,5 +41,4 @@ __all__ = [
     "load_rules",
     "run_scan",
     "start_automation",
-    "stop_automation",
 ]

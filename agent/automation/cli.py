@@ -151,7 +151,6 @@ def cmd_health(ns: argparse.Namespace, services_factory: ServicesFactory) -> int
 
 def cmd_scan(ns: argparse.Namespace, services_factory: ServicesFactory) -> int:
     from agent.automation.store import AutomationStore
-    from agent.pipeline import Pipeline
 
     services = services_factory()
     store = AutomationStore.for_data_dir(services.paths.data)
@@ -162,7 +161,7 @@ def cmd_scan(ns: argparse.Namespace, services_factory: ServicesFactory) -> int:
         return 1 if unknown else 0
     if ns.rebaseline:
         store.clear_baselines()
-    outcome = Pipeline(services).run_skill("security.scan", {}, source="cli")
+    outcome = services.pipeline().run_skill("security.scan", {}, source="cli")
     data = outcome.result.data
     if ns.json:
         _say(json.dumps(data, default=str))

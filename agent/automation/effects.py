@@ -32,7 +32,6 @@ class Effects:
         self.store = store
         self.publish = publish
         self.settings = services.settings.automation
-        self._pipeline: Pipeline | None = None
 
     def speak(self, text: str, run: Run) -> str:
         if run.dry_run:
@@ -100,8 +99,5 @@ class Effects:
         return result.state.value, {"summary": result.message or result.summary, "stdout": result.stdout[:2000]}
 
     def pipeline(self) -> Pipeline:
-        if self._pipeline is None:
-            from agent.pipeline import Pipeline
-
-            self._pipeline = Pipeline(self.services)
-        return self._pipeline
+        """The agent's one pipeline: a rule's skill waits for the turn in progress, like any other caller."""
+        return self.services.pipeline()

@@ -19,7 +19,7 @@ _SHOWN = ("cpu.percent", "load.1", "memory.percent", "memory.available_percent",
 def health_snapshot(store: AutomationStore, sample: Sample | None = None, *, cpu_interval: float = 0.3,
                     alert_hours: float = 24.0) -> dict[str, Any]:
     """A JSON-able snapshot. Without a sample, reads psutil now (CPU over `cpu_interval` seconds)."""
-    from agent.skills.system import disk_mounts
+    from agent.disks import disk_mounts
 
     if sample is None:
         collector = MetricCollector()

@@ -21,17 +21,17 @@ from watchdog.observers import Observer
 from agent.automation.engine import Engine
 from agent.automation.loader import LoadResult
 from agent.automation.triggers import FileRuntime
+from agent.components import Stop, Unavailable
 from agent.errors import StoreError
 from agent.events import Alert, Notice
 
 if TYPE_CHECKING:
     from agent.services import Services
 
-__all__ = ["AutomationService", "start_automation", "stop_automation"]
+__all__ = ["AutomationService", "start_automation"]
 
 _LOGGER = logging.getLogger(__name__)
 _RELOAD_DEBOUNCE_S = 1.0
-_SHARED_KEY = "automation"
 _EXECUTOR = "automation"
 # APScheduler logs every job run at INFO: a tick every 10 s would flood the agent's log
 _QUIET = logging.getLogger("agent.automation.apscheduler")
@@ -179,8 +179,8 @@ class AutomationService:
         self.engine.file_event(path, kind)
 
 
-def start_automation(services: Services) -> AutomationService | None:
-    """Start the rule engine of the resident agent (kept in `services.shared['automation']`)."""
+def start_automation(services: Services) -> Stop | None:
+    """Component start: the rule engine of the resident agent, as `services.automation`; returns its stop."""
     if not services.settings.automation.enabled:
         _LOGGER.info("automation is off in the config")
         return None
@@ -193,17 +193,16 @@ def start_automation(services: Services) -> AutomationService | None:
             _LOGGER.warning("the automation engine could not start: %s", exc)
         else:
             _LOGGER.exception("the automation engine could not start")
-        services.shared.setdefault("unavailable", {})["automation"] = str(exc)  # `agent run` says so
         services.bus.publish(Alert("Rules off", f"Automation rules are off: {exc}", "warning", "automation"))
-        return None
-    services.shared[_SHARED_KEY] = service
+        raise Unavailable(str(exc)) from exc
+    services.automation = service
     services.bus.publish(Notice("agent.started", {}, source="agent"))
-    return service
 
-
-def stop_automation(services: Services) -> None:
-    service = services.shared.pop(_SHARED_KEY, None)
-    if isinstance(service, AutomationService):
+    def stop() -> None:
+        if services.automation is service:
+            services.automation = None
         services.bus.publish(Notice("agent.stopped", {}, source="agent"))
         service.engine.advance()
         service.stop()
+
+    return stop

@@ -6,17 +6,17 @@ incremental indexing, hybrid search and a folder watcher. Everything lives under
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, MutableMapping
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from agent.config import FilesSettings
+from agent.files.embedding import index_embedder
 from agent.files.indexer import FileIndex, IndexPathError, IndexReport, Progress, ProgressFn
 from agent.files.search import Hit, SearchResponse
 from agent.files.search import search as search_files
 from agent.files.store import StoreError
-from agent.models.embedder import Embedder
+from agent.per_agent import PerAgent
+
+if TYPE_CHECKING:
+    from agent.services import Services
 
 __all__ = [
     "FileIndex",
@@ -29,26 +29,18 @@ __all__ = [
     "StoreError",
     "index_for",
     "search_files",
-    "shared_index",
+    "use_index",
 ]
 
-_KEY = "files.index"
-_LOCK = threading.Lock()
+_INDEX: PerAgent[FileIndex] = PerAgent(
+    lambda services: FileIndex(services.paths.data / "files", services.settings.files, index_embedder(services)))
 
 
-def shared_index(shared: MutableMapping[str, Any], data_dir: Path, settings: FilesSettings,
-                 embedder: Callable[[], Embedder]) -> FileIndex:
-    """The process's one `FileIndex` (kept in the services' shared dict), opened on first use."""
-    with _LOCK:
-        index = shared.get(_KEY)
-        if not isinstance(index, FileIndex):
-            index = FileIndex(data_dir / "files", settings, embedder)
-            shared[_KEY] = index
-        return index
+def index_for(services: Services) -> FileIndex:
+    """The agent's one `FileIndex`, opened on first use, with the file index's own (quantized) embedder."""
+    return _INDEX.get(services)
 
 
-def index_for(services: Any) -> FileIndex:
-    """The process's `FileIndex` for `services`, with the file index's own (quantized) embedder."""
-    from agent.files.embedding import index_embedder
-
-    return shared_index(services.shared, services.paths.data, services.settings.files, index_embedder(services))
+def use_index(services: Services, index: FileIndex) -> None:
+    """Make `index` the agent's file index (another store or embedder: tests, tools)."""
+    _INDEX.set(services, index)

@@ -18,9 +18,13 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.models.embedder import Embedder
+from agent.per_agent import PerAgent
+
+if TYPE_CHECKING:
+    from agent.services import Services
 
 __all__ = ["BASE_TAG", "MODEL_TAG", "IndexEmbedder", "build_index_embedder", "embedder_tag", "index_embedder",
            "quantized_model"]
@@ -29,7 +33,6 @@ _LOGGER = logging.getLogger(__name__)
 
 MODEL_TAG = "minilm-l6-dynint8-names-v2"  # the manifest remembers which model (and layout) made its vectors
 BASE_TAG = "minilm-l6"  # the agent's own embedder
-_KEY = "files.embedder"
 _BUILD_LOCK = threading.Lock()
 
 
@@ -93,19 +96,12 @@ def build_index_embedder(services: Any) -> Embedder:
     return IndexEmbedder(fast, tokenizer, threads=threads, tag=MODEL_TAG)
 
 
-def index_embedder(services: Any) -> Callable[[], Embedder]:
-    """The process's file index embedder as a factory (loaded on first call, then kept in `services.shared`)."""
-    lock = services.shared.setdefault(f"{_KEY}.lock", threading.Lock())
+_EMBEDDER: PerAgent[Embedder] = PerAgent(lambda services: build_index_embedder(services))
 
-    def get() -> Embedder:
-        with lock:
-            found = services.shared.get(_KEY)
-            if not isinstance(found, Embedder):
-                found = build_index_embedder(services)
-                services.shared[_KEY] = found
-            return found
 
-    return get
+def index_embedder(services: Services) -> Callable[[], Embedder]:
+    """The agent's file index embedder as a factory (loaded on first call, then kept)."""
+    return lambda: _EMBEDDER.get(services)
 
 
 def embedder_tag(embedder: Embedder) -> str:

@@ -32,12 +32,11 @@ from agent.files.indexer import FileIndex, IndexReport, Progress
 from agent.files.secrets import secret_file
 from agent.models.embedder import Embedder
 
-__all__ = ["DONE_NOTICE", "JOBS_KEY", "PROGRESS_NOTICE", "IndexJobs", "JobStatus", "TurnGate", "describe",
+__all__ = ["DONE_NOTICE", "PROGRESS_NOTICE", "IndexJobs", "JobStatus", "TurnGate", "describe",
            "done_message", "estimate_files"]
 
 _LOGGER = logging.getLogger(__name__)
 
-JOBS_KEY = "files.jobs"  # where the resident agent keeps its `IndexJobs` (services.shared)
 PROGRESS_NOTICE = "files.index.progress"
 DONE_NOTICE = "files.index.done"
 _NICE = 10

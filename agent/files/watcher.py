@@ -1,9 +1,8 @@
 """Keep indexed folders current: watchdog events, debounced, handed to `FileIndex.update_paths`.
 
 `start_watching(index, roots)` returns a running `FileWatcher`; call its `stop()` (the detach function) to end
-it. The resident agent calls `start_resident_watcher(services)`: it watches every indexed folder and sits in
-`services.shared["files.watcher"]`, so `files.index` adds each newly indexed folder to it. `agent index PATH
---watch` starts one over PATH.
+it. The resident agent's `files` component (agent/files/resident.py) watches every indexed folder, and
+`files.index` adds each newly indexed folder to it. `agent index PATH --watch` starts one over PATH.
 """
 
 from __future__ import annotations
@@ -20,11 +19,10 @@ from watchdog.observers import Observer
 
 from agent.files.indexer import FileIndex, IndexReport
 
-__all__ = ["WATCHER_KEY", "FileWatcher", "start_resident_watcher", "start_watching", "stop_resident_watcher"]
+__all__ = ["FileWatcher", "start_watching"]
 
 _LOGGER = logging.getLogger(__name__)
 
-WATCHER_KEY = "files.watcher"  # where the resident agent keeps its running watcher (services.shared)
 
 
 class _Handler(FileSystemEventHandler):
@@ -131,21 +129,3 @@ def start_watching(index: FileIndex, roots: Iterable[Path | str] | None = None, 
     chosen = list(roots) if roots is not None else [Path(r) for r in index.roots()]
     debounce = index.settings.watch_debounce_s if debounce_s is None else debounce_s
     return FileWatcher(index, chosen, debounce, on_update).start()
-
-
-def start_resident_watcher(services: Any) -> FileWatcher:
-    """For the resident agent: watch every indexed folder, and keep the watcher in `services.shared` so
-    `files.index` adds new folders to it. Call `.stop()` on shutdown."""
-    from agent.files import index_for
-
-    index = index_for(services)
-    watcher = start_watching(index)
-    services.shared[WATCHER_KEY] = watcher
-    return watcher
-
-
-def stop_resident_watcher(services: Any) -> None:
-    """Stop the watcher `start_resident_watcher` started, if any."""
-    watcher = services.shared.pop(WATCHER_KEY, None)
-    if isinstance(watcher, FileWatcher):
-        watcher.stop()

@@ -18,7 +18,6 @@ from agent.scheduling.scheduler import (
     list_reminders,
     open_scheduler,
     start_scheduler,
-    stop_scheduler,
 )
 
 __all__ = [
@@ -37,5 +36,4 @@ __all__ = [
     "open_scheduler",
     "parse_when",
     "start_scheduler",
-    "stop_scheduler",
 ]

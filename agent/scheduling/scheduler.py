@@ -27,6 +27,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING, STATE_STOPPED
 
+from agent.components import Stop, Unavailable
 from agent.errors import StoreError
 from agent.events import Alert
 from agent.logs import said
@@ -45,7 +46,6 @@ __all__ = [
     "list_reminders",
     "open_scheduler",
     "start_scheduler",
-    "stop_scheduler",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -54,7 +54,6 @@ DB_NAME = "scheduler.sqlite"
 POLL_S = 2.0
 """The resident scheduler looks at its job store at least this often (jobs from other processes, wake-up)."""
 
-_SHARED_KEY = "scheduler"
 _JOB_FUNC = "agent.scheduling.scheduler:_run_job"
 
 _active: AgentScheduler | None = None  # the running (unpaused) scheduler of this process, which jobs fire on
@@ -201,15 +200,12 @@ def _run_job(reminder_id: int) -> None:
     scheduler.fire(reminder_id)
 
 
-def start_scheduler(services: Services) -> AgentScheduler | None:
-    """Start this process's resident scheduler (once) and keep it in `services.shared["scheduler"]`.
+def start_scheduler(services: Services) -> Stop:
+    """Component start: run this process's resident scheduler as `services.scheduler`; returns its stop.
 
-    If it cannot start (an unreadable database, say), the agent still runs: this logs why, publishes a
-    warning `Alert`, and returns None; reminders stay stored and fire at the next successful start.
+    If it cannot start (an unreadable database, say), this logs why, publishes a warning `Alert` and raises
+    `Unavailable`: the agent runs on, reminders stay stored and fire at the next successful start.
     """
-    existing = services.shared.get(_SHARED_KEY)
-    if isinstance(existing, AgentScheduler) and existing.running:
-        return existing
     scheduler: AgentScheduler | None = None
     try:
         scheduler = AgentScheduler(services.paths, services.bus)
@@ -223,24 +219,22 @@ def start_scheduler(services: Services) -> AgentScheduler | None:
             with contextlib.suppress(Exception):
                 scheduler.stop()
         services.bus.publish(Alert("Reminders", f"Timers and reminders are off: {exc}", "warning", "scheduler"))
-        services.shared.setdefault("unavailable", {})["scheduler"] = str(exc)  # `agent run` says so
-        return None
-    services.shared[_SHARED_KEY] = scheduler
-    return scheduler
+        raise Unavailable(str(exc)) from exc
+    services.scheduler = running = scheduler
 
+    def stop() -> None:
+        if services.scheduler is running:
+            services.scheduler = None
+        running.stop()
 
-def stop_scheduler(services: Services) -> None:
-    """Stop the scheduler `start_scheduler` started, if any."""
-    scheduler = services.shared.pop(_SHARED_KEY, None)
-    if isinstance(scheduler, AgentScheduler):
-        scheduler.stop()
+    return stop
 
 
 @contextlib.contextmanager
-def open_scheduler(paths: Paths, shared: dict[str, Any] | None = None) -> Iterator[AgentScheduler]:
-    """The resident scheduler when this process runs one; else a paused one, just to write jobs, then closed."""
-    resident = (shared or {}).get(_SHARED_KEY)
-    if isinstance(resident, AgentScheduler) and resident.running:
+def open_scheduler(paths: Paths, resident: AgentScheduler | None = None) -> Iterator[AgentScheduler]:
+    """`resident` (the running scheduler, `services.scheduler`) when there is one; else a paused scheduler, just
+    to write jobs, then closed."""
+    if resident is not None and resident.running:
         yield resident
         return
     scheduler = AgentScheduler(paths)
@@ -256,7 +250,7 @@ def list_reminders(paths: Paths, *, include_done: bool = False) -> list[Reminder
     return ReminderStore(paths.data / DB_NAME).fetch(include_done=include_done)
 
 
-def cancel_reminder(paths: Paths, reminder_id: int, shared: dict[str, Any] | None = None) -> Reminder:
+def cancel_reminder(paths: Paths, reminder_id: int, resident: AgentScheduler | None = None) -> Reminder:
     """Cancel reminder or timer `reminder_id`; raises `ReminderError` if it is unknown or no longer pending."""
-    with open_scheduler(paths, shared) as scheduler:
+    with open_scheduler(paths, resident) as scheduler:
         return scheduler.cancel(reminder_id)

@@ -12,21 +12,24 @@ anything that changes the system goes through `ctx.executor`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
 from agent.events import SkillResult
+from agent.per_agent import PerAgent
 
 if TYPE_CHECKING:
     from agent.bus import Bus
     from agent.config import Settings
+    from agent.models.llm import ModelManager
     from agent.paths import Paths
     from agent.safety.executor import Executor
+    from agent.services import Services
 
-__all__ = ["Args", "NoArgs", "Register", "Skill", "SkillContext", "SkillHandler"]
+__all__ = ["Args", "NoArgs", "PerAgent", "Register", "Skill", "SkillContext", "SkillHandler"]
 
 
 class Args(BaseModel):
@@ -41,21 +44,42 @@ class NoArgs(Args):
 
 @dataclass
 class SkillContext:
-    """What a skill may use while it runs."""
+    """What a skill may use while it runs: the call (utterance, confirmation) and the resident agent's services
+    (`services`: scheduler, models, registry, history, clock...; the shortcuts below are the common ones)."""
 
-    settings: Settings
-    paths: Paths
-    executor: Executor
-    bus: Bus
+    services: Services
     utterance: str = ""
     yes: bool = False  # the user confirmed up front (`--yes`, a confirm button)
     dry_run: bool = False
     confirmation: str | None = None  # a confirmation token the user granted for this exact call
-    services: dict[str, Any] = field(default_factory=dict)  # shared resident objects (llm, stores)
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def paths(self) -> Paths:
+        return self.services.paths
+
+    @property
+    def executor(self) -> Executor:
+        return self.services.executor
+
+    @property
+    def bus(self) -> Bus:
+        return self.services.bus
+
+    @property
+    def models(self) -> ModelManager:
+        return self.services.models
 
     @property
     def data_dir(self) -> Path:
         return self.paths.data
+
+    def now(self) -> float:
+        """Epoch seconds from the agent's clock (tests inject one)."""
+        return self.services.clock()
 
 
 SkillHandler = Callable[[Any, SkillContext], SkillResult]

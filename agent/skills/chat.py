@@ -24,17 +24,14 @@ def _chat(args: ChatArgs, ctx: SkillContext) -> SkillResult:
     if refuses(args.text):
         return SkillResult.unsupported("I can't do that: I don't run destructive system changes that none of my "
                                        "skills covers. Nothing was run.", refused=True)
-    models = ctx.services.get("models")
-    if models is None:
-        return SkillResult.unsupported("I can't chat without a language model.")
     try:
-        llm = models.get()
+        llm = ctx.models.get()
     except ModelError as exc:
         return SkillResult.unsupported(f"I can't chat right now: the language model is unavailable ({exc.fix}).",
                                        error=str(exc))
     turns = ctx.settings.llm.history_turns
     recent: list[dict[str, str]] = []
-    store = ctx.services["services"].history() if "services" in ctx.services else None
+    store = ctx.services.history()
     if store is not None and turns:
         for turn in store.recent(4 * turns, within_s=1800):
             if turn.skill == "chat" and turn.state == "ok":

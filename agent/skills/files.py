@@ -19,8 +19,7 @@ from pathlib import Path
 from agent.errors import ModelError
 from agent.events import SkillResult
 from agent.files import FileIndex, IndexPathError, StoreError, index_for, search_files
-from agent.files.job import JOBS_KEY, IndexJobs, JobStatus, describe
-from agent.files.watcher import WATCHER_KEY, FileWatcher
+from agent.files.job import IndexJobs, JobStatus, describe
 from agent.skills.base import NoArgs, Register, Skill, SkillContext
 from agent.skills.catalog import FilesIndexArgs, QueryArgs, catalogue_entry, implement
 
@@ -100,10 +99,7 @@ def display_path(path: Path | str, home: Path | None = None) -> str:
 
 
 def _index_for(ctx: SkillContext) -> FileIndex:
-    services = ctx.services.get("services")
-    if services is None:
-        raise RuntimeError("the files skills need the agent's services")
-    return index_for(services)
+    return index_for(ctx.services)
 
 
 def _search(args: QueryArgs, ctx: SkillContext) -> SkillResult:
@@ -133,8 +129,7 @@ def _reply(files: int, skipped: int, seconds: float) -> str:
 
 
 def _jobs(ctx: SkillContext) -> IndexJobs | None:
-    jobs = ctx.services.get(JOBS_KEY)
-    return jobs if isinstance(jobs, IndexJobs) else None
+    return ctx.services.files.jobs if ctx.services.files is not None else None
 
 
 def _about(status: JobStatus) -> str:
@@ -204,8 +199,8 @@ def _index(args: FilesIndexArgs, ctx: SkillContext) -> SkillResult:
         return SkillResult.error(f"I can't index {args.path}: it does not exist.", path=args.path, error=str(exc))
     except (StoreError, ModelError) as exc:
         return SkillResult.error(f"I can't index files right now: {exc}", error=str(exc))
-    watcher = ctx.services.get(WATCHER_KEY)
-    if isinstance(watcher, FileWatcher) and folder.is_dir():
+    watcher = ctx.services.files.watcher if ctx.services.files is not None else None
+    if watcher is not None and folder.is_dir():
         watcher.add_root(folder)  # the resident agent keeps it current from now on
     return SkillResult.ok(_reply(report.files, report.skipped, report.seconds), path=str(folder),
                           **report.to_json())

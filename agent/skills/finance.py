@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from agent.events import SkillResult
-from agent.skills.base import Register, SkillContext
+from agent.skills.base import PerAgent, Register, SkillContext
 from agent.skills.catalog import ExpenseAddArgs, PeriodArgs, implement
 from agent.skills.periods import PERIOD_WORDS, period_bounds
-from agent.store.sqlite import Database, resident
+from agent.store.sqlite import Database
 
 __all__ = ["CSV_COLUMNS", "DB_NAME", "Expense", "ExpenseStore", "ImportReport", "export_csv", "format_money",
            "import_csv", "infer_category", "register", "to_minor"]
@@ -235,8 +235,11 @@ def export_csv(store: ExpenseStore, period: str | None = None) -> str:
 
 
 # -- skills ----------------------------------------------------------------------------------------------
+_STORE: PerAgent[ExpenseStore] = PerAgent(lambda services: ExpenseStore(services.paths.data / DB_NAME))
+
+
 def store_for(ctx: SkillContext) -> ExpenseStore:
-    return resident(ctx.services, "finance.store", ctx.paths.data / DB_NAME, ExpenseStore)
+    return _STORE.get(ctx)
 
 
 def _add(args: ExpenseAddArgs, ctx: SkillContext) -> SkillResult:

@@ -35,8 +35,7 @@ def chat_model_description(ctx: SkillContext) -> str:
 
 
 def _skills(args: HelpArgs, ctx: SkillContext) -> SkillResult:
-    registry = ctx.services.get("registry")
-    skills = list(registry) if registry is not None else []
+    skills = list(ctx.services.registry)
     ready = [s for s in skills if s.run is not None and s.name not in ("chat", "agent.help")]
     missing = [s.name for s in skills if s.run is None]
     listing = [{"skill": s.name, "description": s.description, "example": s.examples[0] if s.examples else ""}

@@ -22,9 +22,9 @@ import numpy as np
 from agent.errors import ModelError
 from agent.events import ResultState, SkillResult
 from agent.safety.executor import ActionOutput, Executor
-from agent.skills.base import Register, SkillContext
+from agent.skills.base import PerAgent, Register, SkillContext
 from agent.skills.catalog import NoteAddArgs, NoteDeleteArgs, NotesListArgs, QueryArgs, implement
-from agent.store.sqlite import Database, resident
+from agent.store.sqlite import Database
 from agent.values import restore_case
 
 __all__ = ["DB_NAME", "Note", "NoteHit", "NoteStore", "register", "register_actions", "search", "strip_prefix"]
@@ -178,11 +178,8 @@ class NoteStore:
 
 def _embedder(ctx: SkillContext) -> tuple[Any | None, str]:
     """(embedder, "") or (None, why it is unavailable)."""
-    services = ctx.services.get("services")
-    if services is None:
-        return None, "no embedder in this context"
     try:
-        return services.embedder(), ""
+        return ctx.services.embedder(), ""
     except ModelError as exc:
         return None, str(exc)
 
@@ -220,8 +217,11 @@ def search(store: NoteStore, query: str, limit: int, embedder: Any | None, model
     return hits[:limit]
 
 
+_STORE: PerAgent[NoteStore] = PerAgent(lambda services: NoteStore(services.paths.data / DB_NAME))
+
+
 def _store(ctx: SkillContext) -> NoteStore:
-    return resident(ctx.services, "notes.store", ctx.paths.data / DB_NAME, NoteStore)
+    return _STORE.get(ctx)
 
 
 def _quote(text: str, n: int = 80) -> str:

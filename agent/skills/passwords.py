@@ -19,14 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.events import ResultState, SkillResult
-from agent.skills.base import Register, SkillContext
+from agent.skills.base import PerAgent, Register, SkillContext
 from agent.skills.catalog import NameArgs, PasswordGenerateArgs, implement
 from agent.vault import Vault, VaultError, generate_password, normalize_name, vault_path
 
 __all__ = ["register", "vault_for"]
 
 _LOGGER = logging.getLogger(__name__)
-_MEMORY = "vault.generated"
 _MAX_SECRET = 1024
 
 
@@ -55,12 +54,15 @@ def _to_clipboard(ctx: SkillContext, secret: str) -> tuple[bool, str]:
     return result.ok, result.message
 
 
+_GENERATED: PerAgent[_Recent | None] = PerAgent(lambda services: None)
+
+
 def _recent(ctx: SkillContext) -> str | None:
-    held = ctx.services.get(_MEMORY)
-    if isinstance(held, _Recent):
+    held = _GENERATED.peek(ctx)
+    if held is not None:
         if time.monotonic() < held.expires:
             return held.secret
-        ctx.services.pop(_MEMORY, None)
+        _GENERATED.clear(ctx)
     return None
 
 
@@ -74,7 +76,7 @@ def _generate(args: PasswordGenerateArgs, ctx: SkillContext) -> SkillResult:
     if not ok:
         return SkillResult.error("No clipboard available, so I did not make a password: I never show or speak "
                                  "passwords.", error=message, **data)
-    ctx.services[_MEMORY] = _Recent(pw.secret, time.monotonic() + ctx.settings.vault.generated_ttl_s)
+    _GENERATED.set(ctx, _Recent(pw.secret, time.monotonic() + ctx.settings.vault.generated_ttl_s))
     clear = _clear_s(ctx)
     return SkillResult.ok(
         f"I generated a {args.length}-character password and copied it to the clipboard; it clears in {clear} "
@@ -115,7 +117,7 @@ def _save(args: NameArgs, ctx: SkillContext) -> SkillResult:
         replaced = vault_for(ctx).save(name, secret)
     except VaultError as exc:
         return _error(exc)
-    ctx.services.pop(_MEMORY, None)
+    _GENERATED.clear(ctx)
     ctx.executor.audit.append("vault.save", name=name, source=source, replaced=replaced)
     what = "the password I generated" if source == "generated" else "the password from your clipboard"
     verb = "Updated" if replaced else "Saved"

@@ -44,7 +44,7 @@ def _timer(args: TimerSetArgs, ctx: SkillContext) -> SkillResult:
     label = (args.label or "").strip()
     if re.match(r"^\d{4}-\d{2}-\d{2}", label):  # a time the argument extractor put in the wrong slot
         label = ""
-    with open_scheduler(ctx.paths, ctx.services) as scheduler:
+    with open_scheduler(ctx.paths, ctx.services.scheduler) as scheduler:
         timer = scheduler.add("timer", label, due, seconds=args.seconds)
     reply = f"Timer set for {format_duration(args.seconds)}" + (f" ({label})." if label else ".")
     return SkillResult.ok(reply, id=timer.id, kind="timer", seconds=args.seconds, label=label or None,
@@ -87,7 +87,7 @@ def _reminder(args: ReminderAddArgs, ctx: SkillContext) -> SkillResult:
     if isinstance(resolved, SkillResult):
         return resolved
     due, rolled = resolved
-    with open_scheduler(ctx.paths, ctx.services) as scheduler:
+    with open_scheduler(ctx.paths, ctx.services.scheduler) as scheduler:
         reminder = scheduler.add("reminder", args.text, due)
     ahead = math.ceil((due - now).total_seconds() - 0.01)  # the router's time has whole seconds
     when = f"in {format_duration(ahead)}" if ahead < 3600 and not rolled else f"at {format_clock(due, now)}"
@@ -138,7 +138,7 @@ def _cancel(args: TimerCancelArgs, ctx: SkillContext) -> SkillResult:
     cancelled: list[Reminder] = []
     for target_id in targets:
         try:
-            cancelled.append(cancel_reminder(ctx.paths, target_id, ctx.services))
+            cancelled.append(cancel_reminder(ctx.paths, target_id, ctx.services.scheduler))
         except ReminderError as exc:
             return SkillResult.error(f"Sorry, {exc.reply}.")
     if len(cancelled) > 1:
@@ -174,7 +174,7 @@ def _pause_or_resume(args: TimerRefArgs, ctx: SkillContext, *, pause: bool) -> S
     if isinstance(picked, SkillResult):
         return picked
     try:
-        with open_scheduler(ctx.paths, ctx.services) as scheduler:
+        with open_scheduler(ctx.paths, ctx.services.scheduler) as scheduler:
             changed = scheduler.pause(picked.id) if pause else scheduler.resume(picked.id)
     except ReminderError as exc:
         return SkillResult.error(f"Sorry, {exc.reply}.")
@@ -201,7 +201,7 @@ def _adjust(args: TimerAdjustArgs, ctx: SkillContext) -> SkillResult:
     if isinstance(picked, SkillResult):
         return picked
     try:
-        with open_scheduler(ctx.paths, ctx.services) as scheduler:
+        with open_scheduler(ctx.paths, ctx.services.scheduler) as scheduler:
             changed = scheduler.adjust(picked.id, args.seconds)
     except ReminderError as exc:
         return SkillResult.error(f"Sorry, {exc.reply}.")

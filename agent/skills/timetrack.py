@@ -29,10 +29,10 @@ from typing import Any
 from agent.config import CommandSpec
 from agent.events import ResultState, SkillResult
 from agent.safety.executor import Executor
-from agent.skills.base import NoArgs, Register, SkillContext
+from agent.skills.base import NoArgs, PerAgent, Register, SkillContext
 from agent.skills.catalog import PeriodArgs, ProjectArgs, implement
 from agent.skills.periods import PERIOD_WORDS, period_bounds
-from agent.store.sqlite import Database, resident
+from agent.store.sqlite import Database
 from agent.values import to_digits
 
 __all__ = ["DB_NAME", "IDLE_THRESHOLD_S", "Entry", "IdleProvider", "ProjectTime", "TimeStore", "idle_provider",
@@ -252,8 +252,8 @@ def idle_provider(executor: Executor, env: dict[str, str] | None = None) -> tupl
 
 def _provider(ctx: SkillContext) -> tuple[IdleProvider | None, str]:
     """A provider injected as `services["timetrack.idle_provider"]` (tests, other desktops), else the default."""
-    injected = ctx.services.get("timetrack.idle_provider")
-    return (injected, "injected provider") if callable(injected) else idle_provider(ctx.executor)
+    injected = ctx.services.idle
+    return (injected, "injected provider") if injected is not None else idle_provider(ctx.executor)
 
 
 def _idle(ctx: SkillContext) -> tuple[float | None, str]:
@@ -281,14 +281,16 @@ def register_actions(executor: Executor) -> None:
 
 
 # -- skills ----------------------------------------------------------------------------------------------
+_STORE: PerAgent[TimeStore] = PerAgent(lambda services: TimeStore(services.paths.data / DB_NAME))
+
+
 def _store(ctx: SkillContext) -> TimeStore:
-    return resident(ctx.services, "timetrack.store", ctx.paths.data / DB_NAME, TimeStore)
+    return _STORE.get(ctx)
 
 
 def _now(ctx: SkillContext) -> float:
     """Epoch seconds from the clock injected as `services["clock"]` (tests), else the system clock."""
-    clock = ctx.services.get("clock")
-    return float(clock()) if callable(clock) else time.time()
+    return ctx.now()
 
 
 def _closed(entry: Entry | None, verb: str, now: float) -> str:

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent.config import ArgSpec, CommandSpec
 from agent.errors import ModelError
 from agent.events import ResultState, SkillResult
-from agent.skills.base import Register, SkillContext
+from agent.skills.base import PerAgent, Register, SkillContext
 from agent.skills.catalog import ToolsRecommendArgs, implement
 
 if TYPE_CHECKING:
@@ -199,16 +199,16 @@ def rank(query: str, knowledge: Knowledge, vectors: Any = None, query_vector: An
     return out
 
 
+_NEED_VECTORS: PerAgent[dict[int, Any]] = PerAgent(lambda services: {})  # per embedder
+
+
 def _embeddings(ctx: SkillContext, knowledge: Knowledge) -> tuple[Any, Callable[[str], Any]] | None:
-    services = ctx.services.get("services")
-    if services is None:
-        return None
     try:
-        embedder = services.embedder()
+        embedder = ctx.services.embedder()
     except ModelError as exc:
         _LOGGER.info("tools.recommend: keywords only (%s)", exc)
         return None
-    cache = ctx.services.setdefault("tools.need_vectors", {})
+    cache = _NEED_VECTORS.get(ctx)
     if id(embedder) not in cache:
         cache[id(embedder)] = embedder.embed([n.text for n in knowledge.needs])
     return cache[id(embedder)], lambda text: embedder.embed([text])[0]

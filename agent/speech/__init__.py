@@ -7,7 +7,7 @@
     stt      Transcriber: faster-whisper, VAD-trimmed, never text from silence
     tts      Synthesizer: Piper, sentence by sentence; Speaker plays and stops at once (barge-in)
     ptt      PushToTalk: pynput global key, hold to talk, tap to toggle hands-free
-    service  VoiceService: the live loop (listen → transcribe → pipeline → speak); start_voice / stop_voice
+    service  VoiceService: the live loop (listen → transcribe → pipeline → speak); start_voice (a component)
     cli      agent transcribe / say / listen / devices, and `agent ask --audio`
 
 `service` and `cli` are imported by name (they pull in the pipeline); the stages are exported here.

@@ -140,7 +140,7 @@ def cmd_listen(services_factory: ServicesFactory, ns: argparse.Namespace) -> int
             state["last"] = event.state
 
     detach = [services.bus.subscribe(kind, show) for kind in (Transcript, Reply, VoiceTimings, Activity)]
-    scheduler = _start_scheduler(services)
+    stop_scheduler = _start_scheduler(services)
     quit_now = threading.Event()
     # explicit handlers: Ctrl-C even when a parent shell started us with SIGINT ignored, and SIGTERM
     previous = {sig: signal.signal(sig, lambda *_: quit_now.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -157,27 +157,24 @@ def cmd_listen(services_factory: ServicesFactory, ns: argparse.Namespace) -> int
         service.stop()
         for d in detach:
             d()
-        if scheduler:
-            from agent.scheduling import stop_scheduler
-
-            stop_scheduler(services)
+        if stop_scheduler is not None:
+            stop_scheduler()
     return 0
 
 
-def _start_scheduler(services: Any) -> bool:
-    """Timers and reminders set by voice should fire while `agent listen` runs."""
+def _start_scheduler(services: Any) -> Callable[[], None] | None:
+    """Timers and reminders set by voice should fire while `agent listen` runs; returns the scheduler's stop."""
     try:
         from agent.scheduling import start_scheduler
 
-        return start_scheduler(services) is not None
+        return start_scheduler(services)
     except Exception as exc:  # the voice loop runs without timers rather than not at all
         _echo(f"warning: timers are off: {exc}", err=True)
-        return False
+        return None
 
 
 def ask_audio(services: Any, ns: argparse.Namespace) -> int:
     """`agent ask --audio FILE`: the whole voice pipeline on a recording (transcribe, route, run, synthesize)."""
-    from agent.pipeline import Pipeline
     from agent.speech.audio import BufferOutput, read_audio, write_wav
     from agent.speech.devices import open_output
     from agent.speech.stt import WhisperTranscriber
@@ -197,7 +194,7 @@ def ask_audio(services: Any, ns: argparse.Namespace) -> int:
         else:
             _echo(reply)
         return 1
-    outcome = Pipeline(services).handle(heard.text, source="voice", yes=ns.yes, dry_run=ns.dry_run)
+    outcome = services.pipeline().handle(heard.text, source="voice", yes=ns.yes, dry_run=ns.dry_run)
     timings.update(outcome.timings_ms)
     reply_text = outcome.result.reply
     if not ns.dry_run and not ns.no_tts and reply_text.strip():

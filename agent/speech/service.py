@@ -13,8 +13,8 @@ and the speaker has not resumed, the turn ends there instead of after the full `
 `MuteListening`/`UnmuteListening` close and reopen the microphone. Every request logs and publishes
 (`VoiceTimings`) its stage timings.
 
-The resident agent starts it with `start_voice(services)`; without a microphone that logs one message and the
-agent stays text-only.
+The resident agent starts it with `start_voice(services)` (a component); without a microphone that logs one
+message and the agent stays text-only.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from agent.components import Stop
 from agent.config import Settings
 from agent.errors import AgentError, AudioError
 from agent.events import (
@@ -55,13 +56,11 @@ from agent.speech.vad import Endpointer, SileroVad, Utterance, VadParams, VoiceA
 from agent.speech.wake import WakeDetector, WhisperWake, is_stop, match_wake
 from agent.speech.wakeword import OpenWakeWordModel, WakeGate, WakeWordModel, choose_wake
 
-__all__ = ["VoiceOptions", "VoiceService", "build_voice", "start_voice", "stop_voice", "warm_up"]
+__all__ = ["VoiceOptions", "VoiceService", "build_voice", "start_voice", "warm_up"]
 
 _LOGGER = logging.getLogger(__name__)
 
-_SHARED_KEY = "voice"
 _RING_BLOCKS = 10  # ~320 ms kept before a push-to-talk press
-_PIPELINE_LOCK = "pipeline.lock"  # the resident agent's one-request-at-a-time lock (agent.app.pipeline_lock)
 _WAKE_BEFORE_S = 0.3  # a detection this long before an utterance's first voiced window still wakes it
 _WAKE_AFTER_S = 0.6  # ... and this long after the endpointer closed it (the model fires at the word's end)
 _WAKE_REFRACTORY_S = 1.5  # one wake word fires once
@@ -113,7 +112,7 @@ class VoiceService:
         self._gate = WakeGate(wake_model) if wake_model is not None else None
         self.options = options or VoiceOptions()
         self.endpointer = Endpointer(params or VadParams())
-        self.pipeline = pipeline or Pipeline(services)
+        self.pipeline = pipeline or services.pipeline()
         self.hands_free = self.options.hands_free
         self.muted = False
         self.follow_up_until = 0.0
@@ -510,10 +509,8 @@ class VoiceService:
             self._done(utt, text, "automation", timings, None)
             return
         self._local.in_request = True
-        lock = self.services.shared.setdefault(_PIPELINE_LOCK, threading.RLock())
         try:
-            with lock:
-                outcome = self.pipeline.handle(text, source="voice")
+            outcome = self.pipeline.handle(text, source="voice")
         finally:
             self._local.in_request = False
         for stage in ("load", "route", "skill"):
@@ -522,8 +519,8 @@ class VoiceService:
         self._speak_reply(utt, text, outcome, timings)
 
     def _automation_handles(self, text: str) -> bool:
-        service = self.services.shared.get("automation")
-        engine = getattr(service, "engine", None)
+        service = self.services.automation
+        engine = service.engine if service is not None else None
         if engine is None:
             return False
         fired: list[str] = engine.fire_voice(text)
@@ -623,17 +620,20 @@ def warm_up(service: VoiceService) -> None:
     _LOGGER.info("voice warm-up took %.0f ms", (time.perf_counter() - started) * 1000)
 
 
-def start_voice(services: Services) -> None:
-    """The resident agent's voice component. No microphone (or voice off): one message, text-only, no error."""
+def start_voice(services: Services) -> Stop | None:
+    """Component start: the voice loop, as `services.voice` once its models loaded (in the background); returns
+    its stop. No microphone (or voice off): one message, text-only, no error."""
     settings = services.settings
     if not settings.voice.enabled:
         _LOGGER.info("voice is off in the config (voice.enabled: false)")
-        return
+        return None
     try:
         source = open_input(settings)
     except AudioError as exc:
         _LOGGER.warning("voice is off, text only: %s", exc)
-        return
+        return None
+    cancel = threading.Event()
+    started: list[VoiceService] = []
 
     def load() -> None:
         try:
@@ -644,21 +644,19 @@ def start_voice(services: Services) -> None:
             return
         if cancel.is_set():
             return
-        services.shared[_SHARED_KEY] = service
+        started.append(service)
+        services.voice = service
         service.start()
 
-    cancel = threading.Event()
     loader = threading.Thread(target=load, name="voice-load", daemon=True)
-    services.shared[_SHARED_KEY + ".loader"] = (loader, cancel)
     loader.start()
 
-
-def stop_voice(services: Services) -> None:
-    loading = services.shared.pop(_SHARED_KEY + ".loader", None)
-    if loading is not None:
-        loader, cancel = loading
+    def stop() -> None:
         cancel.set()
         loader.join(timeout=30)
-    service = services.shared.pop(_SHARED_KEY, None)
-    if isinstance(service, VoiceService):
-        service.stop()
+        for service in started:
+            if services.voice is service:
+                services.voice = None
+            service.stop()
+
+    return stop

@@ -25,7 +25,6 @@ import threading
 import time
 import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ import numpy as np
 from agent.config import Settings
 from agent.errors import ModelError
 from agent.speech.audio import SAMPLE_RATE
+from agent.speech.understand import Judge
 from agent.speech.vad import VadParams, speech_segments
 
 __all__ = [
@@ -58,7 +58,6 @@ _FRAMES_PER_S = 100  # Whisper's log-mel frames per second
 _UNLIKELY = -1.0  # a fast-path decode below this average log-probability is decoded again the standard way
 _MARGIN = 0.25  # a candidate this much less likely (avg log-prob per token) than the best may still be chosen
 
-Judge = Callable[[str], float]  # how well the agent understands a text: 0 (not at all) .. 1 (a complete command)
 
 
 @dataclass(frozen=True)

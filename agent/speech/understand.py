@@ -16,11 +16,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from agent.speech.stt import Judge
-
-__all__ = ["OPEN_SKILLS", "complete_request", "request_checker", "router_intent", "router_judge", "understanding"]
+__all__ = ["OPEN_SKILLS", "Judge", "complete_request", "request_checker", "router_intent", "router_judge",
+           "understanding"]
 
 _LOGGER = logging.getLogger(__name__)
+
+Judge = Callable[[str], float]  # how well the agent understands a text: 0 (not at all) .. 1 (a complete command)
 
 # Skills whose request may go on after a pause: free text, or an optional detail that often comes last.
 OPEN_SKILLS = frozenset({"chat", "reminder.add", "notes.add", "notes.search", "files.search", "files.index",

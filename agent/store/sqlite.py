@@ -26,12 +26,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal, NoReturn, TypeVar, cast
+from typing import Any, Literal, NoReturn, TypeVar
 
 from agent.errors import StoreError
 from agent.store import faults
 
-__all__ = ["Database", "Migration", "resident", "split_statements"]
+__all__ = ["Database", "Migration", "split_statements"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -41,16 +41,6 @@ Migration = str | Callable[[sqlite3.Connection], None]
 Synchronous = Literal["NORMAL", "FULL", "EXTRA"]
 
 T = TypeVar("T")
-
-
-def resident(shared: dict[str, Any], key: str, path: Path, factory: Callable[[Path], T]) -> T:
-    """The store for `path` kept in the process-wide `shared` dict under `key` (opened once, then reused);
-    a store opened for another path (another AGENT_HOME) is replaced."""
-    store = shared.get(key)
-    if store is None or getattr(store, "path", None) != path:
-        store = factory(path)
-        shared[key] = store
-    return cast(T, store)
 
 
 def split_statements(sql: str) -> list[str]:

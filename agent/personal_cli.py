@@ -31,9 +31,8 @@ def _say(text: str) -> None:
 
 
 def _run_skill(services: Any, name: str, args: dict[str, Any], *, yes: bool = False) -> SkillResult:
-    from agent.pipeline import Pipeline
-
-    return Pipeline(services).run_skill(name, args, source="cli", yes=yes).result
+    result: SkillResult = services.pipeline().run_skill(name, args, source="cli", yes=yes).result
+    return result
 
 
 def _show(result: SkillResult, as_json: bool) -> int:
