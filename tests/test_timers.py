@@ -25,7 +25,7 @@ from agent.scheduling import (
     start_scheduler,
 )
 from agent.services import Services
-from agent.skills.catalog import ReminderAddArgs, TimerSetArgs
+from agent.skills.timers import ReminderAddArgs, TimerSetArgs
 from tests.conftest import run_cli, wait_for
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,10 +31,10 @@ from agent.router.sentences import SentenceMatch, SentenceMatcher
 from agent.router.slots import clean, tidy
 from agent.router.topic import is_topic_question
 from agent.safety.refuse import refuses
-from agent.skills.base import Skill
+from agent.skills.base import Skill, sentence_file
 from agent.skills.registry import Registry
 
-__all__ = ["Router", "clarifying_question", "sentence_file"]
+__all__ = ["Router", "clarifying_question"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -247,17 +246,6 @@ def _only_trigger_words(value: Any, trigger: frozenset[str]) -> bool:
         return False
     words = re.findall(r"[a-z0-9']+", value.lower())
     return bool(words) and all(w in trigger or len(w) < 2 for w in words)
-
-
-def sentence_file(skill: Skill) -> Path | None:
-    """A skill's sentence file: its own `sentences`, else the YAML file beside the module of its handler."""
-    if skill.sentences is not None:
-        return Path(skill.sentences)
-    if skill.run is None:
-        return None
-    module = sys.modules.get(getattr(skill.run, "__module__", ""))
-    path = Path(module.__file__).with_suffix(".yaml") if module is not None and module.__file__ else None
-    return path if path is not None and path.is_file() else None
 
 
 def clarifying_question(model: type[Any], args: dict[str, Any]) -> str | None:

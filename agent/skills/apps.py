@@ -28,11 +28,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from agent.events import ResultState, SkillResult
 from agent.safety import spawn
 from agent.safety.executor import ActionOutput, Executor
-from agent.skills.base import Register, SkillContext
-from agent.skills.catalog import AppsOpenArgs, implement
+from agent.skills.base import Args, Register, Skill, SkillContext
 from agent.skills.desktop_entries import (
     DesktopEntry,
     category_for,
@@ -75,6 +76,10 @@ _ALWAYS_FOLDER = {"desktop", "downloads", "documents", "pictures", "videos", "ho
 
 
 # -- what the target is -------------------------------------------------------------------------------
+class AppsOpenArgs(Args):
+    target: str = Field(min_length=1, max_length=1000)
+
+
 def _user_dir(key: str, home: Path) -> Path:
     """An XDG user dir from ~/.config/user-dirs.dirs (e.g. DOWNLOAD → ~/Downloads)."""
     config = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config") / "user-dirs.dirs"
@@ -333,4 +338,5 @@ def _open(args: AppsOpenArgs, ctx: SkillContext) -> SkillResult:
 
 
 def register(reg: Register) -> None:
-    reg(implement("apps.open", _open))
+    reg(Skill("apps.open", "open an application, file or web address",
+              args=AppsOpenArgs, changes_system=True, run=_open))

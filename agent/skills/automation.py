@@ -9,8 +9,7 @@ from datetime import datetime
 from agent.automation.security import run_scan
 from agent.automation.store import AutomationStore
 from agent.events import Notice, SkillResult
-from agent.skills.base import NoArgs, Register, SkillContext
-from agent.skills.catalog import implement
+from agent.skills.base import NoArgs, Register, Skill, SkillContext
 
 __all__ = ["register"]
 
@@ -65,5 +64,5 @@ def _alerts(args: NoArgs, ctx: SkillContext) -> SkillResult:
 
 
 def register(reg: Register) -> None:
-    reg(implement("security.scan", _scan))
-    reg(implement("health.alerts", _alerts))
+    reg(Skill("security.scan", "check the machine for security problems", run=_scan))
+    reg(Skill("health.alerts", "recent health and security alerts", run=_alerts))

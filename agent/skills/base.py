@@ -1,22 +1,25 @@
 """The whole skill contract, in one small module.
 
 A plugin (built-in or third-party) exposes `register_skills(register)` through the `agent.skills` entry
-point group and calls `register(Skill(...))` once per skill. A skill declares its dotted name, a
-description, example utterances (the semantic tier learns from them), a pydantic argument model, whether it
-changes the system, `run(args, ctx) -> SkillResult`, and its sentence templates: a hassil YAML file
-(`sentences`, by default the `.yaml` file beside the module that defines `run`; see agent/router/sentences.py).
-Skills never start processes themselves:
-anything that changes the system goes through `ctx.executor`.
+point group and calls `register(Skill(...))` once per skill. A skill is one unit: its dotted name, a
+description, a pydantic argument model, whether it changes the system and `run(args, ctx) -> SkillResult` live
+in its module; its sentence templates and example utterances live in the hassil YAML file beside that module
+(`sentences` names another file): `intents:` the templates the router matches whole (agent/router/sentences.py),
+`examples:` the utterances the semantic tier learns from and `agent help` shows. Skills never start processes
+themselves: anything that changes the system goes through `ctx.executor`.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
 
 from agent.events import SkillResult
 from agent.per_agent import PerAgent
@@ -29,7 +32,8 @@ if TYPE_CHECKING:
     from agent.safety.executor import Executor
     from agent.services import Services
 
-__all__ = ["Args", "NoArgs", "PerAgent", "Register", "Skill", "SkillContext", "SkillHandler"]
+__all__ = ["Args", "NoArgs", "PerAgent", "PeriodArgs", "QueryArgs", "Register", "Skill", "SkillContext", "SkillHandler",
+           "examples_in", "sentence_file"]
 
 
 class Args(BaseModel):
@@ -40,6 +44,19 @@ class Args(BaseModel):
 
 class NoArgs(Args):
     """For skills that take no arguments."""
+
+
+class QueryArgs(Args):
+    """A search: the words to look for, and how many results."""
+
+    query: str = Field(min_length=1, max_length=1000)
+    limit: int = Field(5, ge=1, le=50)
+
+
+class PeriodArgs(Args):
+    """A report period in local time (agent/skills/periods.py)."""
+
+    period: Literal["today", "yesterday", "week", "month", "year"] = "today"
 
 
 @dataclass
@@ -102,6 +119,33 @@ class Skill:
         parts = self.name.split(".")
         if not all(p.replace("_", "").isalnum() and p.islower() for p in parts):
             raise ValueError(f"skill name must be dotted lowercase words: {self.name!r}")
+        if not self.examples and (path := sentence_file(self)) is not None:
+            object.__setattr__(self, "examples", examples_in(path).get(self.name, ()))
+
+
+def sentence_file(skill: Skill) -> Path | None:
+    """A skill's sentence file: its own `sentences`, else the YAML file beside the module of its handler."""
+    if skill.sentences is not None:
+        return Path(skill.sentences)
+    if skill.run is None:
+        return None
+    module = sys.modules.get(getattr(skill.run, "__module__", ""))
+    path = Path(module.__file__).with_suffix(".yaml") if module is not None and module.__file__ else None
+    return path if path is not None and path.is_file() else None
+
+
+@cache
+def examples_in(path: Path) -> dict[str, tuple[str, ...]]:
+    """The `examples:` section of a sentence file (skill name -> utterances); a broken file has none here (the
+    router reports it with its name when it loads the templates)."""
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (OSError, yaml.YAMLError):
+        return {}
+    found = data.get("examples") if isinstance(data, dict) else None
+    if not isinstance(found, dict):
+        return {}
+    return {str(k): tuple(str(e) for e in v) for k, v in found.items() if isinstance(v, list)}
 
 
 Register = Callable[[Skill], None]

@@ -24,7 +24,6 @@ from agent.skills import (
     tools_advice,
 )
 from agent.skills.base import Register
-from agent.skills.catalog import register_catalogue
 
 __all__ = ["register_skills"]
 
@@ -39,4 +38,3 @@ def register_skills(register: Register) -> None:
     for family in (passwords, music, tools_advice):
         family.register(register)
     automation.register(register)  # security.scan, health.alerts
-    register_catalogue(register)  # names the router knows that no family above implements yet

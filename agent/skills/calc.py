@@ -8,12 +8,17 @@ import operator
 import re
 from collections.abc import Callable
 
+from pydantic import Field
+
 from agent.events import SkillResult
-from agent.skills.base import Register, SkillContext
-from agent.skills.catalog import MathCalcArgs, implement
+from agent.skills.base import Args, Register, Skill, SkillContext
 from agent.values import to_digits
 
 __all__ = ["CalcError", "evaluate", "normalise", "register"]
+
+
+class MathCalcArgs(Args):
+    expression: str = Field(min_length=1, max_length=500)
 
 
 class CalcError(ValueError):
@@ -135,4 +140,4 @@ def _calc(args: MathCalcArgs, ctx: SkillContext) -> SkillResult:
 
 
 def register(reg: Register) -> None:
-    reg(implement("math.calc", _calc))
+    reg(Skill("math.calc", "calculate an arithmetic expression", args=MathCalcArgs, run=_calc))

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from agent.events import SkillResult
-from agent.skills.base import NoArgs, Register, SkillContext
-from agent.skills.catalog import implement
+from agent.skills.base import NoArgs, Register, Skill, SkillContext
 
 __all__ = ["register"]
 
@@ -23,4 +22,4 @@ def _now(args: NoArgs, ctx: SkillContext) -> SkillResult:
 
 
 def register(reg: Register) -> None:
-    reg(implement("time.now", _now))
+    reg(Skill("time.now", "the current time and date", run=_now))

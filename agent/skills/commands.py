@@ -6,15 +6,21 @@ from __future__ import annotations
 import getpass
 import logging
 
+from pydantic import Field
+
 from agent.events import ResultState, SkillResult
-from agent.skills.base import Register, SkillContext
-from agent.skills.catalog import CommandRunArgs, implement
+from agent.skills.base import Args, Register, Skill, SkillContext
 
 __all__ = ["register"]
 
 _LOGGER = logging.getLogger(__name__)
 
 _MAX_SPOKEN = 160
+
+
+class CommandRunArgs(Args):
+    command: str = Field(min_length=1, description="an allow-listed command id")
+    args: dict[str, str | int] = Field(default_factory=dict)
 
 
 def _first_lines(text: str) -> str:
@@ -47,4 +53,5 @@ def _run(args: CommandRunArgs, ctx: SkillContext) -> SkillResult:
 
 
 def register(reg: Register) -> None:
-    reg(implement("command.run", _run))
+    reg(Skill("command.run", "run an allow-listed command (disk usage, list a folder, uptime...)",
+              args=CommandRunArgs, changes_system=True, run=_run))

@@ -10,8 +10,7 @@ from __future__ import annotations
 import logging
 
 from agent.events import Event, MuteListening, SkillResult, StopSpeaking
-from agent.skills.base import NoArgs, Register, SkillContext
-from agent.skills.catalog import implement
+from agent.skills.base import NoArgs, Register, Skill, SkillContext
 
 __all__ = ["register"]
 
@@ -39,5 +38,5 @@ def _mute(args: NoArgs, ctx: SkillContext) -> SkillResult:
 
 
 def register(reg: Register) -> None:
-    reg(implement("agent.stop", _stop))
-    reg(implement("agent.mute", _mute))
+    reg(Skill("agent.stop", "stop speaking", run=_stop))
+    reg(Skill("agent.mute", "stop listening", run=_mute))

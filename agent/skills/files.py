@@ -16,12 +16,13 @@ import os
 import re
 from pathlib import Path
 
+from pydantic import Field
+
 from agent.errors import ModelError
 from agent.events import SkillResult
 from agent.files import FileIndex, IndexPathError, StoreError, index_for, search_files
 from agent.files.job import IndexJobs, JobStatus, describe
-from agent.skills.base import NoArgs, Register, Skill, SkillContext
-from agent.skills.catalog import FilesIndexArgs, QueryArgs, catalogue_entry, implement
+from agent.skills.base import Args, NoArgs, QueryArgs, Register, Skill, SkillContext
 
 __all__ = ["display_path", "register", "resolve_folder"]
 
@@ -38,6 +39,10 @@ _ALIASES = {
 }
 _XDG = {"desktop": "DESKTOP", "documents": "DOCUMENTS", "downloads": "DOWNLOAD", "music": "MUSIC",
         "pictures": "PICTURES", "videos": "VIDEOS", "templates": "TEMPLATES", "public": "PUBLICSHARE"}
+
+
+class FilesIndexArgs(Args):
+    path: str = Field(min_length=1, max_length=4096)
 
 
 def _home() -> Path:
@@ -232,16 +237,7 @@ def _status(args: NoArgs, ctx: SkillContext) -> SkillResult:
                           running=False, files=files, roots=roots, jobs=[s.to_json() for s in statuses])
 
 
-STATUS_EXAMPLES = (
-    "how far is the indexing", "is the indexing done yet", "how is the file indexing going",
-    "indexing progress", "how long until indexing finishes", "are you still indexing my documents",
-    "has the index finished", "status of the file index", "how many files are indexed so far",
-    "is my documents folder indexed yet",
-)
-
-
 def register(reg: Register) -> None:
-    reg(implement("files.search", _search))
-    reg(implement("files.index", _index))
-    description, args, changes = catalogue_entry("files.status")
-    reg(Skill("files.status", description, STATUS_EXAMPLES, args, changes, _status))
+    reg(Skill("files.search", "search the contents of indexed files", args=QueryArgs, run=_search))
+    reg(Skill("files.index", "index a folder so its files can be searched", args=FilesIndexArgs, run=_index))
+    reg(Skill("files.status", "how far the background indexing of a folder is", run=_status))

@@ -18,9 +18,10 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from agent.events import SkillResult
-from agent.skills.base import PerAgent, Register, SkillContext
-from agent.skills.catalog import ExpenseAddArgs, PeriodArgs, implement
+from agent.skills.base import Args, PerAgent, PeriodArgs, Register, Skill, SkillContext
 from agent.skills.periods import PERIOD_WORDS, period_bounds
 from agent.store.sqlite import Database
 
@@ -64,6 +65,13 @@ _CATEGORIES: tuple[tuple[str, str], ...] = (
     ("entertainment", r"movie|cinema|concert|game|netflix|spotify|book|theatre|theater"),
     ("shopping", r"clothes|shoes|shirt|amazon|shopping|electronics"),
 )
+
+
+class ExpenseAddArgs(Args):
+    amount: float = Field(gt=0, le=1e9)
+    currency: str = Field("USD", min_length=3, max_length=3)
+    category: str | None = None
+    note: str | None = None
 
 
 def infer_category(*texts: str | None) -> str | None:
@@ -282,5 +290,5 @@ def _report(args: PeriodArgs, ctx: SkillContext) -> SkillResult:
 
 
 def register(reg: Register) -> None:
-    reg(implement("finance.expense_add", _add))
-    reg(implement("finance.report", _report))
+    reg(Skill("finance.expense_add", "record an expense", args=ExpenseAddArgs, run=_add))
+    reg(Skill("finance.report", "what you spent, per category", args=PeriodArgs, run=_report))

@@ -17,10 +17,11 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import Field
+
 from agent.events import SkillResult
 from agent.safety.executor import Executor
-from agent.skills.base import Register, SkillContext
-from agent.skills.catalog import CommandFixArgs, implement
+from agent.skills.base import Args, Register, Skill, SkillContext
 
 __all__ = ["Fix", "allow_listed", "distance", "path_executables", "register", "suggest"]
 
@@ -94,6 +95,10 @@ SUBCOMMANDS: dict[str, tuple[str, ...]] = {
 _GLUE_OK = frozenset({"cd", "ls", "cat", "less", "vim", "nano", "rm", "mkdir", "cp", "mv"})
 _PREAMBLE = re.compile(r"^(?:(?:my|the|this)\s+)?(?:shell\s+)?(?:command|typo|line)\s*(?:in\s*)?:?\s*", re.I)
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+
+
+class CommandFixArgs(Args):
+    command: str = Field(min_length=1, max_length=1000)
 
 
 def distance(a: str, b: str, limit: int = 99) -> int:
@@ -286,4 +291,4 @@ def _fix(args: CommandFixArgs, ctx: SkillContext) -> SkillResult:
 
 
 def register(reg: Register) -> None:
-    reg(implement("command.fix", _fix))
+    reg(Skill("command.fix", "suggest the correct spelling of a mistyped shell command", args=CommandFixArgs, run=_fix))

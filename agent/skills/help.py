@@ -9,19 +9,25 @@
 from __future__ import annotations
 
 import platform
+from typing import Literal
 
 import psutil
+from pydantic import Field
 
 from agent import __version__
 from agent.events import SkillResult
 from agent.models.catalog import DEFAULT_LLM
-from agent.skills.base import Register, SkillContext
-from agent.skills.catalog import HelpArgs, implement
+from agent.skills.base import Args, Register, Skill, SkillContext
 
 __all__ = ["chat_model_description", "register"]
 
 _BIGGER = ("For real open-ended answers, set llm.model_path to a bigger GGUF file, or llm.server_url to an "
            "Ollama or llama.cpp server.")
+
+
+class HelpArgs(Args):
+    topic: Literal["skills", "identity", "model", "machine"] = "skills"
+    about: str | None = Field(None, max_length=200, description="what the user wants to do, in their words")
 
 
 def chat_model_description(ctx: SkillContext) -> str:
@@ -71,4 +77,4 @@ def _help(args: HelpArgs, ctx: SkillContext) -> SkillResult:
 
 
 def register(reg: Register) -> None:
-    reg(implement("agent.help", _help))
+    reg(Skill("agent.help", "what the agent can do, and what it is (name, model, machine)", args=HelpArgs, run=_help))

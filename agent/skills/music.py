@@ -13,12 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from contextlib import closing
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field, model_validator
 
 from agent.config import ArgSpec, CommandSpec
 from agent.events import ResultState, SkillResult
-from agent.skills.base import Register, SkillContext
-from agent.skills.catalog import MusicControlArgs, implement
+from agent.skills.base import Args, Register, Skill, SkillContext
 
 if TYPE_CHECKING:
     from agent.safety.executor import ActionOutput, Executor
@@ -53,6 +54,18 @@ _VOLUME_COMMANDS = (
 _SYSTEM_ONLY = {"volume": ("system_volume_set", "Set the system volume to {level}%."),
                 "mute": ("system_mute", "Muted the system sound."),
                 "unmute": ("system_unmute", "Unmuted the system sound.")}
+
+
+class MusicControlArgs(Args):
+    action: Literal["play", "pause", "toggle", "next", "previous", "volume_up", "volume_down", "volume", "mute",
+                    "unmute"]
+    level: int | None = Field(None, ge=0, le=100, description="the volume in percent, with action 'volume'")
+
+    @model_validator(mode="after")
+    def _level(self) -> MusicControlArgs:
+        if self.action == "volume" and self.level is None:
+            raise ValueError("what volume? say a level from 0 to 100")
+        return self
 
 
 def choose_player(statuses: Iterable[tuple[str, str]]) -> str | None:
@@ -223,4 +236,5 @@ def _control(args: MusicControlArgs, ctx: SkillContext) -> SkillResult:
 
 
 def register(reg: Register) -> None:
-    reg(implement("music.control", _control))
+    reg(Skill("music.control", "play, pause or skip music; raise, lower, set or mute the volume",
+              args=MusicControlArgs, changes_system=True, run=_control))

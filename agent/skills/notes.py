@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import Field, model_validator
 
 from agent.errors import ModelError
 from agent.events import ResultState, SkillResult
 from agent.safety.executor import ActionOutput, Executor
-from agent.skills.base import PerAgent, Register, SkillContext
-from agent.skills.catalog import NoteAddArgs, NoteDeleteArgs, NotesListArgs, QueryArgs, implement
+from agent.skills.base import Args, PerAgent, QueryArgs, Register, Skill, SkillContext
 from agent.store.sqlite import Database
 from agent.values import restore_case
 
@@ -66,6 +66,26 @@ _PREFIX = re.compile(
 _STOPWORDS = frozenset(
     "a an and are about did do does for from i in is it me my of on or the to was what when where which who with "
     "write wrote note notes".split())
+
+
+class NoteAddArgs(Args):
+    text: str = Field(min_length=1, max_length=10_000)
+    list: str | None = Field(None, min_length=1, max_length=100, description="a named list: 'shopping'")
+
+
+class NoteDeleteArgs(Args):
+    id: int | None = Field(None, ge=1, description="the note number")
+    query: str | None = Field(None, min_length=1, max_length=1000, description="delete the best match instead")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> NoteDeleteArgs:
+        if self.id is None and self.query is None:
+            raise ValueError("which note? give its number or what it is about")
+        return self
+
+
+class NotesListArgs(Args):
+    limit: int = Field(10, ge=1, le=200)
 
 
 def strip_prefix(text: str) -> str:
@@ -309,7 +329,7 @@ def register_actions(executor: Executor) -> None:
 
 
 def register(reg: Register) -> None:
-    reg(implement("notes.add", _add))
-    reg(implement("notes.search", _search))
-    reg(implement("notes.list", _list))
-    reg(implement("notes.delete", _delete))
+    reg(Skill("notes.add", "take a note, or add something to the shopping list", args=NoteAddArgs, run=_add))
+    reg(Skill("notes.search", "find notes you took", args=QueryArgs, run=_search))
+    reg(Skill("notes.list", "list your latest notes", args=NotesListArgs, run=_list))
+    reg(Skill("notes.delete", "delete a note (asks first)", args=NoteDeleteArgs, changes_system=True, run=_delete))

@@ -18,15 +18,27 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import Field
+
 from agent.events import ResultState, SkillResult
-from agent.skills.base import PerAgent, Register, SkillContext
-from agent.skills.catalog import NameArgs, PasswordGenerateArgs, implement
+from agent.skills.base import Args, PerAgent, Register, Skill, SkillContext
 from agent.vault import Vault, VaultError, generate_password, normalize_name, vault_path
 
 __all__ = ["register", "vault_for"]
 
 _LOGGER = logging.getLogger(__name__)
 _MAX_SECRET = 1024
+
+
+class NameArgs(Args):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class PasswordGenerateArgs(Args):
+    length: int = Field(20, ge=8, le=256)
+    symbols: bool = True
+    digits: bool = True
+    uppercase: bool = True
 
 
 @dataclass
@@ -149,6 +161,6 @@ def _get(args: NameArgs, ctx: SkillContext) -> SkillResult:
 
 
 def register(reg: Register) -> None:
-    reg(implement("password.generate", _generate))
-    reg(implement("password.save", _save))
-    reg(implement("password.get", _get))
+    reg(Skill("password.generate", "generate a strong password", args=PasswordGenerateArgs, run=_generate))
+    reg(Skill("password.save", "save a password in the encrypted vault", args=NameArgs, run=_save))
+    reg(Skill("password.get", "copy a saved password to the clipboard", args=NameArgs, run=_get))

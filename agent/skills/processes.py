@@ -16,14 +16,14 @@ import signal
 import sys
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 import psutil
+from pydantic import Field, model_validator
 
 from agent.events import ResultState, SkillResult
 from agent.safety.executor import ActionOutput, Executor
-from agent.skills.base import Register, SkillContext
-from agent.skills.catalog import ProcessKillArgs, SystemTopArgs, implement
+from agent.skills.base import Args, Register, Skill, SkillContext
 
 __all__ = [
     "ProcInfo",
@@ -49,6 +49,22 @@ _UNREADABLE = (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied)
 
 
 # -- system.top ---------------------------------------------------------------------------------------
+class ProcessKillArgs(Args):
+    name: str | None = Field(None, min_length=1, max_length=128)
+    pid: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ProcessKillArgs:
+        if self.name is None and self.pid is None:
+            raise ValueError("which process? give a name or a pid")
+        return self
+
+
+class SystemTopArgs(Args):
+    sort: Literal["cpu", "memory"] = "cpu"
+    limit: int = Field(5, ge=1, le=50)
+
+
 def top_processes(sort: str = "cpu", limit: int = 5, sample_s: float = CPU_SAMPLE_S) -> list[dict[str, Any]]:
     """The `limit` processes using the most CPU or memory.
 
@@ -341,5 +357,6 @@ def register_actions(executor: Executor) -> None:
 
 
 def register(reg: Register) -> None:
-    reg(implement("system.top", _top))
-    reg(implement("process.kill", _kill))
+    reg(Skill("system.top", "the processes using the most CPU or memory", args=SystemTopArgs, run=_top))
+    reg(Skill("process.kill", "stop a running process by name or pid (asks first)",
+              args=ProcessKillArgs, changes_system=True, run=_kill))

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, Literal
 
 import psutil
 
 from agent.disks import disk_mounts
 from agent.events import SkillResult
-from agent.skills.base import Register, SkillContext
-from agent.skills.catalog import SystemStatusArgs, implement
+from agent.skills.base import Args, Register, Skill, SkillContext
 
 __all__ = ["register", "snapshot"]
 
 _LOGGER = logging.getLogger(__name__)
 _GB = 1024**3
+
+
+Metric = Literal["cpu", "memory", "disk", "battery", "temperature", "network"]
+
+
+class SystemStatusArgs(Args):
+    metric: Metric | None = None
 
 
 def _gb(n: float) -> str:
@@ -93,4 +99,5 @@ def _status(args: SystemStatusArgs, ctx: SkillContext) -> SkillResult:
 
 
 def register(reg: Register) -> None:
-    reg(implement("system.status", _status))
+    reg(Skill("system.status", "CPU, memory, disk, battery, temperature or network status",
+              args=SystemStatusArgs, run=_status))

@@ -10,19 +10,13 @@ import logging
 import math
 import re
 from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import Field, model_validator
 
 from agent.events import SkillResult
 from agent.scheduling import Reminder, format_clock, format_duration, list_reminders
-from agent.skills.base import Register, SkillContext
-from agent.skills.catalog import (
-    ReminderAddArgs,
-    TimerAdjustArgs,
-    TimerCancelArgs,
-    TimerListArgs,
-    TimerRefArgs,
-    TimerSetArgs,
-    implement,
-)
+from agent.skills.base import Args, Register, Skill, SkillContext
 
 __all__ = ["register"]
 
@@ -35,6 +29,44 @@ _EXPLICIT_DAY = re.compile(
     r"december)\b|\d{4}-\d{2}-\d{2}", re.I)
 _PRONOUNS = {"my": "your", "me": "you", "myself": "yourself", "i": "you", "mine": "yours", "i'm": "you're"}
 _NOUN_START = re.compile(r"^(?:the|a|an|my|your|our|his|her|their)\b", re.I)
+
+
+class ReminderAddArgs(Args):
+    text: str = Field(min_length=1, max_length=1000)
+    when: str = Field(min_length=1, description="ISO 8601 local date-time")
+
+
+class TimerRefArgs(Args):
+    """Which timer: by number, by label ("the pizza timer"), or the only / latest one."""
+
+    id: int | None = Field(None, ge=1)
+    label: str | None = Field(None, min_length=1, max_length=200)
+
+
+class TimerAdjustArgs(TimerRefArgs):
+    seconds: int = Field(ge=-7 * 24 * 3600, le=7 * 24 * 3600, description="added; negative removes")
+
+    @model_validator(mode="after")
+    def _not_zero(self) -> TimerAdjustArgs:
+        if self.seconds == 0:
+            raise ValueError("by how much? say how much time to add or take off")
+        return self
+
+
+class TimerCancelArgs(Args):
+    id: int | None = Field(None, ge=1, description="the timer or reminder number; default: the latest pending")
+    kind: Literal["timer", "reminder"] | None = None
+    label: str | None = Field(None, min_length=1, max_length=200, description="the timer's label or reminder's words")
+    all: bool = False
+
+
+class TimerListArgs(Args):
+    kind: Literal["timer", "reminder"] | None = None
+
+
+class TimerSetArgs(Args):
+    seconds: int = Field(ge=1, le=7 * 24 * 3600)
+    label: str | None = None
 
 
 def _timer(args: TimerSetArgs, ctx: SkillContext) -> SkillResult:
@@ -232,11 +264,11 @@ def _list(args: TimerListArgs, ctx: SkillContext) -> SkillResult:
 
 
 def register(reg: Register) -> None:
-    reg(implement("timer.set", _timer))
-    reg(implement("timer.cancel", _cancel))
-    reg(implement("timer.status", _status))
-    reg(implement("timer.pause", _pause))
-    reg(implement("timer.resume", _resume))
-    reg(implement("timer.adjust", _adjust))
-    reg(implement("timer.list", _list))
-    reg(implement("reminder.add", _reminder))
+    reg(Skill("timer.set", "start a countdown timer", args=TimerSetArgs, run=_timer))
+    reg(Skill("timer.cancel", "cancel a timer or reminder", args=TimerCancelArgs, run=_cancel))
+    reg(Skill("timer.status", "how much time is left on a timer (or on all of them)", args=TimerRefArgs, run=_status))
+    reg(Skill("timer.pause", "pause a running timer", args=TimerRefArgs, run=_pause))
+    reg(Skill("timer.resume", "resume a paused timer", args=TimerRefArgs, run=_resume))
+    reg(Skill("timer.adjust", "add time to a timer, or take time off it", args=TimerAdjustArgs, run=_adjust))
+    reg(Skill("timer.list", "list the pending timers or reminders", args=TimerListArgs, run=_list))
+    reg(Skill("reminder.add", "remind you of something at a time", args=ReminderAddArgs, run=_reminder))

@@ -26,11 +26,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from agent.config import CommandSpec
 from agent.events import ResultState, SkillResult
 from agent.safety.executor import Executor
-from agent.skills.base import NoArgs, PerAgent, Register, SkillContext
-from agent.skills.catalog import PeriodArgs, ProjectArgs, implement
+from agent.skills.base import Args, NoArgs, PerAgent, PeriodArgs, Register, Skill, SkillContext
 from agent.skills.periods import PERIOD_WORDS, period_bounds
 from agent.store.sqlite import Database
 from agent.values import to_digits
@@ -57,6 +58,10 @@ MIGRATIONS = (
     CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
 )
+
+
+class ProjectArgs(Args):
+    project: str = Field(min_length=1, max_length=200)
 
 
 @dataclass(frozen=True)
@@ -389,8 +394,8 @@ def _report(args: PeriodArgs, ctx: SkillContext) -> SkillResult:
 
 
 def register(reg: Register) -> None:
-    reg(implement("timetrack.start", _start))
-    reg(implement("timetrack.stop", _stop))
-    reg(implement("timetrack.pause", _pause))
-    reg(implement("timetrack.resume", _resume))
-    reg(implement("timetrack.report", _report))
+    reg(Skill("timetrack.start", "start tracking time on a project", args=ProjectArgs, run=_start))
+    reg(Skill("timetrack.stop", "stop tracking time", run=_stop))
+    reg(Skill("timetrack.pause", "pause time tracking (resume continues the same project)", run=_pause))
+    reg(Skill("timetrack.resume", "resume time tracking on the paused project", run=_resume))
+    reg(Skill("timetrack.report", "how much time you tracked, per project", args=PeriodArgs, run=_report))

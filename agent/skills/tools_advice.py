@@ -29,8 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent.config import ArgSpec, CommandSpec
 from agent.errors import ModelError
 from agent.events import ResultState, SkillResult
-from agent.skills.base import PerAgent, Register, SkillContext
-from agent.skills.catalog import ToolsRecommendArgs, implement
+from agent.skills.base import Args, PerAgent, Register, Skill, SkillContext
 
 if TYPE_CHECKING:
     from agent.safety.executor import Executor
@@ -71,6 +70,10 @@ _INSTALL = re.compile(r"^\s*(?:(?:please|can you|could you|would you|go ahead an
 _KW_WEIGHT = 0.45
 _MIN_COSINE = 0.42
 _SHOW = 3
+
+
+class ToolsRecommendArgs(Args):
+    need: str = Field(min_length=1, max_length=500)
 
 
 class _Model(BaseModel):
@@ -301,4 +304,4 @@ def register_actions(executor: Executor) -> None:
 
 
 def register(reg: Register) -> None:
-    reg(implement("tools.recommend", _run))
+    reg(Skill("tools.recommend", "recommend software tools for a need", args=ToolsRecommendArgs, run=_run))
