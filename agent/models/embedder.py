@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +22,12 @@ Vectors = npt.NDArray[np.float32]
 
 class Embedder:
     """MiniLM sentence embeddings on onnxruntime. `spin=False`: its threads sleep between batches (a background
-    user such as the file index); `name` and `fix` word the error when the model does not load."""
+    user such as the file index); `name` and `fix` word the error when the model does not load;
+    `disabled_optimizers`: onnxruntime graph fusions not to apply (by name)."""
 
     def __init__(self, model: Path, tokenizer: Path, *, threads: int = 1, max_length: int = 256, spin: bool = True,
-                 name: str = "embedder", fix: str = "the file may be corrupt; run `make run` to reinstall") -> None:
+                 name: str = "embedder", fix: str = "the file may be corrupt; run `make run` to reinstall",
+                 disabled_optimizers: Sequence[str] = ()) -> None:
         try:
             import onnxruntime as ort
             from tokenizers import Tokenizer
@@ -39,7 +42,8 @@ class Embedder:
             opts.log_severity_level = 3
             if not spin:
                 opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            self._session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
+            self._session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"],
+                                                 disabled_optimizers=list(disabled_optimizers) or None)
         except Exception as exc:
             raise ModelError(f"could not load {model}: {exc}", model=name, fix=fix) from exc
         self._tok.enable_truncation(max_length=max_length)
