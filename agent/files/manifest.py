@@ -5,7 +5,7 @@
     pending  paths whose Chroma chunks may be half-written: cleaned before the next run
     roots    the folders the user indexed (the watcher keeps these current)
     jobs     background index jobs asked for and not finished (the resident agent resumes them on start)
-    meta     key → value: `embedder`, the model that made the stored vectors
+    meta     key → value: `embedder`, the model that made the stored vectors; `generation`, bumped by every change
     chunks   one row per chunk (its Chroma id, path, number); its rowid is the chunk's row in `fts`
     fts      FTS5 over the same chunks (file name and text), ranked with BM25
 """
@@ -188,6 +188,7 @@ class Manifest:
                 [(e.path, e.sha256, e.mtime_ns, e.size, e.chunks, now, Path(e.path).name.lower(),
                   Path(e.path).stem.lower()) for e in entries])
             db.executemany("DELETE FROM pending WHERE path = ?", [(p,) for p in done_pending])
+            self._bump(db)
 
     def remove(self, paths: Iterable[str]) -> None:
         rows = [(p,) for p in paths]
@@ -195,6 +196,18 @@ class Manifest:
             self._drop_chunks(db, [p for (p,) in rows])
             db.executemany("DELETE FROM files WHERE path = ?", rows)
             db.executemany("DELETE FROM pending WHERE path = ?", rows)
+            self._bump(db)
+
+    @staticmethod
+    def _bump(db: sqlite3.Connection) -> None:
+        db.execute("INSERT INTO meta(key, value) VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE "
+                   "SET value = CAST(value AS INTEGER) + 1")
+
+    def generation(self) -> int:
+        """A number that changes whenever a file's chunks are stored or removed, by any process: after the
+        vector store was written, so a reader that sees a new number sees the new vectors."""
+        found = self.meta("generation")
+        return int(found) if found else 0
 
     @staticmethod
     def _drop_chunks(db: sqlite3.Connection, paths: Sequence[str]) -> None:
@@ -224,6 +237,7 @@ class Manifest:
         with self._tx() as db:
             for table in ("fts", "chunks", "files", "pending"):
                 db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            self._bump(db)
 
     # -- background jobs --------------------------------------------------------------------------------
 

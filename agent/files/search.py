@@ -108,8 +108,9 @@ def search(index: FileIndex, query: str, limit: int = 5) -> SearchResponse:
     started = t0 = time.perf_counter()
     depth = max(50, limit * 10)
     vector = embedder.embed([query])[0]
-    semantic = [h for h in store.query(vector, depth) if 1.0 - h.distance >= MIN_SIMILARITY]
-    named = _distinct_names(store.query_names(vector, depth))
+    generation = index.manifest.generation()
+    semantic = [h for h in store.query(vector, depth, generation) if 1.0 - h.distance >= MIN_SIMILARITY]
+    named = _distinct_names(store.query_names(vector, depth, generation))
     t1 = time.perf_counter()
     keyword = index.manifest.keyword(query, depth)
     exact = _exact_files(index, query)
