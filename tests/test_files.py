@@ -144,3 +144,29 @@ def test_files_settings_from_yaml(paths) -> None:
     paths.config_file.write_text("files:\n  chunk_size: 5\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"unknown key 'files.chunk_size' \(line 2\)"):
         load_settings(paths)
+
+
+def test_a_lone_clear_match_outvotes_the_top_of_a_crowd() -> None:
+    from agent.files.search import _standout
+
+    crowd = _standout([0.35, 0.349, 0.348, 0.347] + [0.30] * 46)
+    lone = _standout([0.58, 0.24, 0.236, 0.233] + [0.20] * 46)
+    assert lone[0] > 1.5 * crowd[0]
+    assert min(crowd + lone) == 0.0  # below the list's mean: no vote
+    assert _standout([0.4] * 10) == [0.0] * 10
+    assert _standout([]) == []
+
+
+def test_manifest_generation_changes_with_every_store_change(tmp_path: Path) -> None:
+    manifest = Manifest(tmp_path / "m.sqlite")
+    other = Manifest(tmp_path / "m.sqlite")  # another process's view of the same file
+    seen = [other.generation()]
+    manifest.commit_files([FileEntry("/a.txt", "x", 1, 1, 1)], [("c1", "/a.txt", 0, "a.txt", "alpha")])
+    seen.append(other.generation())
+    manifest.remove(["/a.txt"])
+    seen.append(other.generation())
+    manifest.clear_files()
+    seen.append(other.generation())
+    manifest.touch("/a.txt", 2, 2)  # the stat changed, not the chunks
+    seen.append(other.generation())
+    assert seen == [0, 1, 2, 3, 3]

@@ -117,6 +117,33 @@ def test_incremental_reindex(index: FileIndex, corpus: dict[str, Path]) -> None:
         [p for p in corpus.values() if p.exists()])
 
 
+def test_search_in_another_process_sees_new_files(index: FileIndex, corpus: dict[str, Path], paths: Paths,
+                                                  shared_services: Services) -> None:
+    """Exact search keeps the vectors in memory: a second index over the same folder (as the resident agent
+    beside `agent index`) reloads them when the manifest's generation moves."""
+    root = corpus["report.pdf"].parents[1]
+    index.index(root)
+    reader = FileIndex(paths.data / "files", FilesSettings(), shared_services.embedder)
+    query = "where does the lantern festival of the quokkas take place"
+    try:
+        assert first(reader, query) != "quokka-notes.txt"
+        added = root / "quokka-notes.txt"
+        added.write_text("The quokka lantern festival moves to the harbour in May.", encoding="utf-8")
+        index.index(root)
+        hits = search_files(reader, query, 5).results
+        assert Path(hits[0].path).name == "quokka-notes.txt"
+        nearest = reader.store.query(reader.embedder().embed([query])[0], 1, reader.manifest.generation())
+        assert Path(nearest[0].path).name == "quokka-notes.txt"  # the vectors were reloaded, not only keywords
+        assert "harbour" in hits[0].snippet
+        added.unlink()
+        index.index(root)
+        assert "quokka-notes.txt" not in {Path(h.path).name for h in search_files(reader, query, 10).results}
+        nearest = reader.store.query(reader.embedder().embed([query])[0], 3, reader.manifest.generation())
+        assert "quokka-notes.txt" not in {Path(h.path).name for h in nearest}
+    finally:
+        reader.manifest.close()
+
+
 def test_resume_after_ctrl_c_has_no_duplicates(index: FileIndex, corpus: dict[str, Path]) -> None:
     root = corpus["report.pdf"].parents[1]
     seen: list[int] = []

@@ -1,13 +1,16 @@
-"""Hybrid file search: semantic (Chroma) and keyword (FTS5, BM25) lists merged by reciprocal rank fusion.
+"""Hybrid file search: semantic (exact cosine) and keyword (FTS5, BM25) lists merged by reciprocal rank fusion.
 
 Four ranked lists vote: chunks by vector similarity, chunks by BM25, files by the similarity of their name in
 words ("bike commute log" for bike-commute-log.txt), and "exact" files (the query is the file's name, or the
 query appears verbatim in few enough files to be distinctive). Each list gives an item
 at rank r the score weight / (K + r); a keyword hit's weight shrinks with the share of the query's words it
 lacks (coverage squared), so one common word in common with the query does not outvote a clear semantic
-match. A file's score is its best chunk's score plus its exact-match score, so a query equal to a file name
-or a rare exact phrase puts that file first. Results are data: snippets are returned as text, never
-interpreted.
+match. In the two similarity lists (chunks and names) the weight also grows with how far the item's
+similarity stands above the rest of its list (its z-score over 3): a lone clear match outvotes first place
+in a crowd of near-equal ones, which rank alone cannot tell apart (many files saying much the same thing,
+none of them singled out by the query). A file's score is its best chunk's score plus its exact-match and
+name scores, so a query equal to a file name or a rare exact phrase puts that file first. Results are data:
+snippets are returned as text, never interpreted.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from agent.files.manifest import fts_terms
 
@@ -33,6 +38,8 @@ MIN_SIMILARITY = 0.1  # cosine: below this a chunk is unrelated, not a weak matc
 NAME_WEIGHT = 1.0  # the files whose names (in words) are nearest the query: a fourth ranked list
 NAME_MIN_SIMILARITY = 0.3
 MAX_SHARED_NAME = 2  # a name (in words) shared by more of the name list's files than this does not vote
+STANDOUT_REF = 3.0  # a similarity 3 standard deviations above its list's mean votes with the list's weight
+MIN_SPREAD = 0.01  # a list of near-equal similarities still has this spread (no vote is blown up by a tiny sd)
 MAX_EXACT_FILES = 10  # a "phrase" found in more files than this is not distinctive
 SNIPPET_CHARS = 240
 _LEAD = 40  # characters kept before the first query term
@@ -98,6 +105,17 @@ def _distinct_names(hits: list[tuple[str, float]]) -> list[str]:
             if 1.0 - distance >= NAME_MIN_SIMILARITY and shared[round(distance, 5)] <= MAX_SHARED_NAME]
 
 
+def _standout(sims: list[float]) -> list[float]:
+    """How far each similarity stands above its list: (sim - mean) / sd over the list, over STANDOUT_REF, at
+    least 0. A list whose top is a crowd of near-equal matches gives each a small vote; a lone clear match a
+    large one (rank alone cannot tell the two apart)."""
+    if not sims:
+        return []
+    arr = np.asarray(sims, dtype=np.float64)
+    spread = max(float(arr.std()), MIN_SPREAD)
+    return [float(x) for x in np.clip((arr - arr.mean()) / spread, 0.0, None) / STANDOUT_REF]
+
+
 def search(index: FileIndex, query: str, limit: int = 5) -> SearchResponse:
     """The best `limit` files for `query`, one hit per file (its best chunk as the snippet)."""
     response = SearchResponse(query)
@@ -110,7 +128,10 @@ def search(index: FileIndex, query: str, limit: int = 5) -> SearchResponse:
     vector = embedder.embed([query])[0]
     generation = index.manifest.generation()
     semantic = [h for h in store.query(vector, depth, generation) if 1.0 - h.distance >= MIN_SIMILARITY]
-    named = _distinct_names(store.query_names(vector, depth, generation))
+    names = store.query_names(vector, depth, generation)
+    named = _distinct_names(names)
+    sem_factor = _standout([1.0 - h.distance for h in semantic])
+    name_factor = dict(zip([p for p, _ in names], _standout([1.0 - d for _, d in names]), strict=True))
     t1 = time.perf_counter()
     keyword = index.manifest.keyword(query, depth)
     exact = _exact_files(index, query)
@@ -120,7 +141,7 @@ def search(index: FileIndex, query: str, limit: int = 5) -> SearchResponse:
     chunk_score: dict[tuple[str, int], float] = {}
     texts: dict[tuple[str, int], str] = {}
     ranked_lists: list[list[tuple[str, int, str, float]]] = [
-        [(h.path, h.chunk, h.text, SEMANTIC_WEIGHT) for h in semantic],
+        [(h.path, h.chunk, h.text, SEMANTIC_WEIGHT * f) for h, f in zip(semantic, sem_factor, strict=True)],
         [(h.path, h.chunk, h.text, KEYWORD_WEIGHT * h.coverage ** COVERAGE_POWER) for h in keyword]]
     for hits in ranked_lists:
         for rank, (path, chunk, text, weight) in enumerate(hits, 1):
@@ -135,7 +156,7 @@ def search(index: FileIndex, query: str, limit: int = 5) -> SearchResponse:
     for rank, path in enumerate(exact, 1):
         file_score[path] = file_score.get(path, 0.0) + EXACT_WEIGHT / (K + rank)
     for rank, path in enumerate(named, 1):
-        file_score[path] = file_score.get(path, 0.0) + NAME_WEIGHT / (K + rank)
+        file_score[path] = file_score.get(path, 0.0) + NAME_WEIGHT * name_factor[path] / (K + rank)
 
     indexed = index.manifest.has(file_score)
     ranked = sorted((p for p in file_score if p in indexed), key=lambda p: -file_score[p])
