@@ -162,29 +162,19 @@ class Services:
 _COMPONENT_FIELDS = frozenset({"notifier", "scheduler", "automation", "files", "voice", "api", "desktop"})
 
 
-def _register_actions(executor: Executor) -> None:
-    """Allow-list the in-process actions (signal a process, write the clipboard, ...) of each skill family.
+def _register_actions(executor: Executor, registry: Registry) -> None:
+    """Allow-list the in-process actions (signal a process, write the clipboard, ...): the agent's own (rule
+    commands, autostart), then each skill's `actions` hook (one call per hook: a family shares one)."""
+    from agent import autostart
+    from agent.automation import commands
 
-    Each family keeps its actions in its own module and exposes `register_actions(executor)`; add it here.
-    """
-    for module in _ACTION_MODULES:
-        import importlib
-
-        importlib.import_module(module).register_actions(executor)
-
-
-# modules exposing `register_actions(executor: Executor) -> None`
-_ACTION_MODULES: tuple[str, ...] = (
-    "agent.skills.notes",
-    "agent.skills.timetrack",
-    "agent.skills.processes",
-    "agent.skills.apps",
-    "agent.vault.clipboard",
-    "agent.skills.music",
-    "agent.skills.tools_advice",
-    "agent.automation.commands",
-    "agent.autostart",
-)
+    commands.register_actions(executor)
+    autostart.register_actions(executor)
+    seen: list[object] = []
+    for skill in registry:
+        if skill.actions is not None and not any(skill.actions is hook for hook in seen):
+            seen.append(skill.actions)
+            skill.actions(executor)
 
 
 def build_services(paths: Paths | None = None, settings: Settings | None = None) -> Services:
@@ -194,5 +184,6 @@ def build_services(paths: Paths | None = None, settings: Settings | None = None)
     confirmations = ConfirmationStore(paths.data / "confirmations.json", audit, settings.executor.confirmation_ttl_s)
     commands = [*BUILTIN_COMMANDS, *settings.commands]
     executor = Executor(settings.executor, commands, audit, confirmations)
-    _register_actions(executor)
-    return Services(paths, settings, Bus(), audit, confirmations, executor, load_registry(), ModelManager(settings))
+    registry = load_registry()
+    _register_actions(executor, registry)
+    return Services(paths, settings, Bus(), audit, confirmations, executor, registry, ModelManager(settings))

@@ -18,18 +18,8 @@ from functools import lru_cache
 
 from text_to_num import alpha2digit
 
-__all__ = [
-    "UNIT_SECONDS",
-    "duration_seconds",
-    "durations_in",
-    "find_duration",
-    "numbers_in",
-    "parse_duration",
-    "parse_number",
-    "parse_when",
-    "restore_case",
-    "to_digits",
-]
+__all__ = ["UNIT_SECONDS", "duration_seconds", "durations_in", "find_duration", "numbers_in", "parse_amount",
+           "parse_duration", "parse_number", "parse_when", "restore_case", "to_digits"]
 
 UNIT_SECONDS = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "m": 60, "min": 60, "mins": 60,
                 "minute": 60, "minutes": 60, "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
@@ -256,3 +246,27 @@ def restore_case(value: str, original: str) -> str:
     """`value` (read from lower-cased text) with the user's own spelling, when `original` contains it."""
     i = original.lower().find(value.lower()) if original else -1
     return original[i:i + len(value)] if i >= 0 else value
+
+
+_CURRENCY_WORDS = {"dollar": "USD", "dollars": "USD", "bucks": "USD", "buck": "USD", "usd": "USD",
+                   "euro": "EUR", "euros": "EUR", "eur": "EUR", "pound": "GBP", "pounds": "GBP", "quid": "GBP",
+                   "gbp": "GBP", "yen": "JPY", "francs": "CHF", "franc": "CHF", "cents": "USD"}
+_CURRENCY_SIGNS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
+
+
+def parse_amount(text: str) -> tuple[float, str | None] | None:
+    """The first money amount in `text`: "$12", "12 dollars", "twelve bucks", "45.50" → (amount, currency)."""
+    text = to_digits(text)
+    m = re.search(r"([$€£¥])\s*(\d+(?:[.,]\d{1,2})?)", text)
+    if m:
+        return float(m.group(2).replace(",", ".")), _CURRENCY_SIGNS[m.group(1)]
+    m = re.search(r"(\d+(?:\.\d{1,2})?)\s*(" + "|".join(_CURRENCY_WORDS) + r")\b", text)
+    if m:
+        value = float(m.group(1))
+        if m.group(2) == "cents":
+            value /= 100
+        return value, _CURRENCY_WORDS[m.group(2)]
+    m = re.search(r"(?<![\w.])(\d+(?:\.\d{1,2})?)(?![\w.:])", text)
+    if m:
+        return float(m.group(1)), None
+    return None

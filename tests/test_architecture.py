@@ -23,12 +23,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "agent.logs", "agent.instance", "agent.display", "agent.per_agent", "agent.components", "agent.disks"),
     ("agent.config", "agent.store"),
     ("agent.models", "agent.safety", "agent.vault", "agent.history"),
-    ("agent.scheduling", "agent.files", "agent.automation"),
+    ("agent.scheduling", "agent.files", "agent.automation", "agent.autostart"),
     ("agent.skills",),
     ("agent.router",),
     ("agent.services", "agent.pipeline"),  # the services make the one pipeline on first use
     ("agent.evaluate",),
-    ("agent.notify", "agent.speech", "agent.api", "agent.doctor", "agent.autostart", "agent.personal_cli"),
+    ("agent.notify", "agent.speech", "agent.api", "agent.doctor", "agent.personal_cli"),
     ("agent.app", "tray", "agent.cli", "agent.__main__"),
 )
 

@@ -4,8 +4,8 @@ from datetime import datetime
 
 import pytest
 
-from agent.router.slots import clean, parse_amount
-from agent.values import parse_duration, parse_number, parse_when
+from agent.router.slots import clean
+from agent.values import parse_amount, parse_duration, parse_number, parse_when
 
 NOW = datetime(2026, 3, 10, 14, 0)  # a Tuesday, 2 pm
 

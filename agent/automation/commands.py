@@ -1,7 +1,7 @@
 """Allow-listed commands the automation engine and the security scan run through the executor.
 
-All read-only except `notify_send` (shows a desktop notification). Registered by `register_actions`, which
-`agent.services` calls for every family in `_ACTION_MODULES`.
+All read-only except `notify_send` (shows a desktop notification). `agent.services` registers them with the
+agent's own actions; skills bring theirs through `Skill.actions`.
 """
 
 from __future__ import annotations

@@ -167,7 +167,7 @@ class Router:
         if last is None or m is None or not m.group(1) or too_old:
             return None
         rest = m.group(1)
-        args = extract_args(last.skill, rest)
+        args = extract_args(self.registry.get(last.skill), rest)
         other = self.match_sentence(rest)
         if not args or (other is not None and other.skill != last.skill):
             return None
@@ -199,14 +199,14 @@ class Router:
         the whole request for whatever the template did not give. Unknown slots are dropped."""
         fields = set(skill.args.model_fields)
         if not slots:
-            return {**base, **extract_args(skill.name, t, raw)}
+            return {**base, **extract_args(skill, t, raw)}
         args = {k: v for k, v in base.items() if k in fields}
         request = base.get("request")
         if isinstance(request, str):
-            args = {**extract_args(skill.name, clean(request), request), **args}
+            args = {**extract_args(skill, clean(request), request), **args}
         required = {k for k, f in skill.args.model_fields.items() if f.is_required()}
         if required - set(args):  # the template decided the skill; the extractor finds what it must have
-            whole = extract_args(skill.name, t, raw)
+            whole = extract_args(skill, t, raw)
             wanted = set(fields) if not args else required  # a template without slots: the extractor reads all
             args.update({k: v for k, v in whole.items() if k in wanted and k not in args})
         return args

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import re
 
-from agent.values import to_digits
-
-__all__ = ["clean", "parse_amount", "tidy"]
+__all__ = ["clean", "tidy"]
 
 _FILLERS = re.compile(r"\b(?:um+|uh+|er+m?|hmm+|ah+|you know|okay so|ok so|so um|well)\b[,]?\s*", re.I)
 _POLITE = re.compile(r"^(?:hey|hi|ok|okay)?\s*(?:agent|computer|assistant)?[,]?\s*"
@@ -37,27 +35,3 @@ def clean(text: str) -> str:
     s = _POLITE.sub("", s, count=1)
     s = re.sub(r"\bplease\b", "", s)
     return re.sub(r"\s+", " ", s).strip(" ,")
-
-
-_CURRENCY_WORDS = {"dollar": "USD", "dollars": "USD", "bucks": "USD", "buck": "USD", "usd": "USD",
-                   "euro": "EUR", "euros": "EUR", "eur": "EUR", "pound": "GBP", "pounds": "GBP", "quid": "GBP",
-                   "gbp": "GBP", "yen": "JPY", "francs": "CHF", "franc": "CHF", "cents": "USD"}
-_CURRENCY_SIGNS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
-
-
-def parse_amount(text: str) -> tuple[float, str | None] | None:
-    """The first money amount in `text`: "$12", "12 dollars", "twelve bucks", "45.50" → (amount, currency)."""
-    text = to_digits(text)
-    m = re.search(r"([$€£¥])\s*(\d+(?:[.,]\d{1,2})?)", text)
-    if m:
-        return float(m.group(2).replace(",", ".")), _CURRENCY_SIGNS[m.group(1)]
-    m = re.search(r"(\d+(?:\.\d{1,2})?)\s*(" + "|".join(_CURRENCY_WORDS) + r")\b", text)
-    if m:
-        value = float(m.group(1))
-        if m.group(2) == "cents":
-            value /= 100
-        return value, _CURRENCY_WORDS[m.group(2)]
-    m = re.search(r"(?<![\w.])(\d+(?:\.\d{1,2})?)(?![\w.:])", text)
-    if m:
-        return float(m.group(1)), None
-    return None

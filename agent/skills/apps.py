@@ -337,6 +337,15 @@ def _open(args: AppsOpenArgs, ctx: SkillContext) -> SkillResult:
                   {"kind": kind, "target": args.target, "uri": value, **result.data})
 
 
+# -- arguments from the words (the router's rule extractor for these skills) --------------------
+def _extract_open(t: str) -> dict[str, Any]:
+    m = re.search(r"\b(?:open|launch|start|run|bring up|fire up|go to|show me|load)\s+(?:up\s+)?(?:the\s+|my\s+)?"
+                  r"(.+?)(?:\s+(?:app|application|program|please|for me))?$", t)
+    if m:
+        return {"target": m.group(1).strip()}
+    return {}
+
+
 def register(reg: Register) -> None:
     reg(Skill("apps.open", "open an application, file or web address",
-              args=AppsOpenArgs, changes_system=True, run=_open))
+              args=AppsOpenArgs, changes_system=True, run=_open, extract=_extract_open, actions=register_actions))

@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from agent.safety.executor import Executor
     from agent.services import Services
 
-__all__ = ["Args", "NoArgs", "PerAgent", "PeriodArgs", "QueryArgs", "Register", "Skill", "SkillContext", "SkillHandler",
-           "examples_in", "sentence_file"]
+__all__ = ["ActionHook", "Args", "Extractor", "NoArgs", "PerAgent", "PeriodArgs", "QueryArgs", "Register", "Skill",
+           "SkillContext", "SkillHandler", "examples_in", "sentence_file"]
 
 
 class Args(BaseModel):
@@ -100,6 +100,8 @@ class SkillContext:
 
 
 SkillHandler = Callable[[Any, SkillContext], SkillResult]
+Extractor = Callable[[str], dict[str, Any]]  # arguments from the words of a request (the router's rule tier)
+ActionHook = Callable[["Executor"], None]  # allow-lists the in-process actions and commands a skill runs
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,9 @@ class Skill:
     run: SkillHandler | None = None
     plugin: str = ""
     sentences: Path | None = None  # hassil sentence file; default: the .yaml beside the handler's module
+    extract: Extractor | None = None  # arguments from cleaned request text, when the templates did not give them
+    numeric: bool = False  # `extract` reads digits ("five" -> "5") and its text is not restored to the user's case
+    actions: ActionHook | None = None  # registers this skill's executor actions (shared by a family: same function)
 
     def __post_init__(self) -> None:
         parts = self.name.split(".")

@@ -7,6 +7,7 @@ import math
 import operator
 import re
 from collections.abc import Callable
+from typing import Any
 
 from pydantic import Field
 
@@ -139,5 +140,13 @@ def _calc(args: MathCalcArgs, ctx: SkillContext) -> SkillResult:
     return SkillResult.ok(f"{spoken} is {shown}.", expression=expr, value=value)
 
 
+# -- arguments from the words (the router's rule extractor for these skills) --------------------
+def _extract_calc(t: str) -> dict[str, Any]:
+    m = re.search(r"(?:calculate|compute|evaluate|what's|what is|how much is|work out|solve)\s+(.+)$", t)
+    expr = m.group(1) if m else t
+    return {"expression": expr.strip()}
+
+
 def register(reg: Register) -> None:
-    reg(Skill("math.calc", "calculate an arithmetic expression", args=MathCalcArgs, run=_calc))
+    reg(Skill("math.calc", "calculate an arithmetic expression",
+              args=MathCalcArgs, run=_calc, extract=_extract_calc, numeric=True))

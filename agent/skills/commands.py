@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import getpass
 import logging
+import re
+from typing import Any
 
 from pydantic import Field
 
 from agent.events import ResultState, SkillResult
 from agent.skills.base import Args, Register, Skill, SkillContext
+from agent.skills.extractors import FOLDERS
 
 __all__ = ["register"]
 
@@ -52,6 +55,40 @@ def _run(args: CommandRunArgs, ctx: SkillContext) -> SkillResult:
     return SkillResult(result.state, f"{args.command} {result.message}.", data)
 
 
+# -- arguments from the words (the router's rule extractor for these skills) --------------------
+_X_COMMAND_HINTS = [
+    ("clear_old_temp", r"\b(temp|temporary|tmp)\b.*\b(files?|clean|clear|delete|remove)|\b(clean|clear)\w*\b.*\btemp"),
+    ("uptime", r"\b(uptime|been up|since (?:the )?(?:last )?(?:boot|reboot|restart)|up for|running for)\b"),
+    ("network_addresses", r"\b(ip|ip addresses?|network addresses|mac address|interfaces)\b"),
+    ("listening_ports", r"\b(ports?|listening)\b"),
+    ("who", r"\b(who is logged|who's logged|logged in|users? online)\b"),
+    ("kernel_version", r"\b(kernel|uname|os version)\b"),
+    ("folder_size", r"\b(size of|how big is)\b.*\b(folder|directory|dir)\b"),
+    ("list_folder", r"\b(list|show|what's in|what is in|contents)\b.*\b(folder|directory|dir|files|downloads|"
+                    r"documents|desktop|pictures|home)\b|\bls\b"),
+    ("disk_usage", r"\b(disk usage|df|space each|drive usage|disk space usage|usage of (?:the )?disks?|disk usage)\b"),
+    ("memory_usage", r"\b(free -h|memory usage command)\b"),
+]
+
+
+def _extract_command(t: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for cid, pattern in _X_COMMAND_HINTS:
+        if re.search(pattern, t):
+            out["command"] = cid
+            break
+    if out.get("command") in ("list_folder", "folder_size"):
+        m = re.search(r"(~?/[\w./-]*)", t)
+        if m:
+            out["args"] = {"path": m.group(1)}
+        else:
+            for word, path in FOLDERS.items():
+                if re.search(rf"\b{word}\b", t):
+                    out["args"] = {"path": path}
+                    break
+    return out
+
+
 def register(reg: Register) -> None:
     reg(Skill("command.run", "run an allow-listed command (disk usage, list a folder, uptime...)",
-              args=CommandRunArgs, changes_system=True, run=_run))
+              args=CommandRunArgs, changes_system=True, run=_run, extract=_extract_command, numeric=True))

@@ -15,6 +15,7 @@ import logging
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 
@@ -23,6 +24,7 @@ from agent.events import SkillResult
 from agent.files import FileIndex, IndexPathError, StoreError, index_for, search_files
 from agent.files.job import IndexJobs, JobStatus, describe
 from agent.skills.base import Args, NoArgs, QueryArgs, Register, Skill, SkillContext
+from agent.skills.extractors import FOLDERS, extract_query
 
 __all__ = ["display_path", "register", "resolve_folder"]
 
@@ -237,7 +239,26 @@ def _status(args: NoArgs, ctx: SkillContext) -> SkillResult:
                           running=False, files=files, roots=roots, jobs=[s.to_json() for s in statuses])
 
 
+# -- arguments from the words (the router's rule extractor for these skills) --------------------
+def _extract_index(t: str) -> dict[str, Any]:
+    m = re.search(r"(~?/[\w./-]+)", t)
+    if m:
+        return {"path": m.group(1)}
+    for word, path in FOLDERS.items():
+        if re.search(rf"\b{word}\b", t):
+            return {"path": path}
+    m = re.search(r"\b(?:index|scan|reindex|re-index|crawl)\s+(?:my\s+|the\s+)?([\w.-]+)\s+(?:folder|directory|dir)", t)
+    if m:
+        return {"path": f"~/{m.group(1)}"}
+    if re.search(r"\b(?:reindex|re-index|rebuild|update|refresh)\b|\b(?:my files|everything|all (?:my )?(?:files|"
+                 r"folders))\b", t):
+        return {"path": "my files"}  # the skill re-indexes every folder it already indexes
+    return {}
+
+
 def register(reg: Register) -> None:
-    reg(Skill("files.search", "search the contents of indexed files", args=QueryArgs, run=_search))
-    reg(Skill("files.index", "index a folder so its files can be searched", args=FilesIndexArgs, run=_index))
+    reg(Skill("files.search", "search the contents of indexed files",
+              args=QueryArgs, run=_search, extract=extract_query))
+    reg(Skill("files.index", "index a folder so its files can be searched",
+              args=FilesIndexArgs, run=_index, extract=_extract_index))
     reg(Skill("files.status", "how far the background indexing of a folder is", run=_status))

@@ -22,8 +22,10 @@ from pydantic import Field
 
 from agent.events import SkillResult
 from agent.skills.base import Args, PerAgent, PeriodArgs, Register, Skill, SkillContext
+from agent.skills.extractors import extract_period
 from agent.skills.periods import PERIOD_WORDS, period_bounds
 from agent.store.sqlite import Database
+from agent.values import parse_amount
 
 __all__ = ["CSV_COLUMNS", "DB_NAME", "Expense", "ExpenseStore", "ImportReport", "export_csv", "format_money",
            "import_csv", "infer_category", "register", "to_minor"]
@@ -289,6 +291,36 @@ def _report(args: PeriodArgs, ctx: SkillContext) -> SkillResult:
     return SkillResult.ok(f"{when[0].upper()}{when[1:]} you spent " + " and ".join(parts) + ".", **data)
 
 
+# -- arguments from the words (the router's rule extractor for these skills) --------------------
+_X_CATEGORY_WORDS = {
+    "food": r"lunch|dinner|breakfast|restaurant|coffee|food|pizza|snack|meal|takeout",
+    "groceries": r"groceries|grocery|supermarket|market",
+    "transport": r"taxi|uber|bus|train|gas|fuel|parking|metro|subway|ticket|petrol",
+    "housing": r"rent|mortgage|electricity|water bill|utilities|internet bill",
+    "entertainment": r"movie|cinema|concert|game|netflix|spotify|book",
+    "health": r"pharmacy|doctor|dentist|medicine|pills|gym",
+    "shopping": r"clothes|shoes|amazon|shopping",
+}
+
+
+def _extract_expense(t: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    amount = parse_amount(t)
+    if amount:
+        out["amount"] = amount[0]
+        if amount[1]:
+            out["currency"] = amount[1]
+    m = re.search(r"\b(?:on|for)\s+(?:a\s+|an\s+|the\s+|some\s+)?([a-z][\w -]*)$", t)
+    if m:
+        out["note"] = m.group(1).strip()
+    for cat, words in _X_CATEGORY_WORDS.items():
+        if re.search(rf"\b(?:{words})\b", t):
+            out["category"] = cat
+            break
+    return out
+
+
 def register(reg: Register) -> None:
-    reg(Skill("finance.expense_add", "record an expense", args=ExpenseAddArgs, run=_add))
-    reg(Skill("finance.report", "what you spent, per category", args=PeriodArgs, run=_report))
+    reg(Skill("finance.expense_add", "record an expense",
+              args=ExpenseAddArgs, run=_add, extract=_extract_expense, numeric=True))
+    reg(Skill("finance.report", "what you spent, per category", args=PeriodArgs, run=_report, extract=extract_period))

@@ -290,5 +290,21 @@ def _fix(args: CommandFixArgs, ctx: SkillContext) -> SkillResult:
     return SkillResult.ok(reply, **data)
 
 
+# -- arguments from the words (the router's rule extractor for these skills) --------------------
+def _extract_fix(t: str) -> dict[str, Any]:
+    colon = re.search(r":\s*(\S.*)$", t)
+    if colon:
+        return {"command": colon.group(1).strip()}
+    typed = re.search(r"\btyped\s+(.+?)\s+(?:and|but)\b", t)
+    if typed:
+        return {"command": typed.group(1).strip()}
+    m = re.search(r"(?::|\bwith|\binstead of|\bfix(?: the typo in)?|\bfor|\bin)\s+([a-z0-9_.-]+(?:\s+\S+)*)\s*$", t)
+    if m:
+        cmd = re.sub(r"\s+(?:didn't work.*|fix it)$", "", m.group(1)).strip()
+        return {"command": cmd}
+    return {}
+
+
 def register(reg: Register) -> None:
-    reg(Skill("command.fix", "suggest the correct spelling of a mistyped shell command", args=CommandFixArgs, run=_fix))
+    reg(Skill("command.fix", "suggest the correct spelling of a mistyped shell command",
+              args=CommandFixArgs, run=_fix, extract=_extract_fix))

@@ -11,6 +11,7 @@ Everything goes through the executor: the in-process action `music.mpris` {actio
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from contextlib import closing
 from typing import TYPE_CHECKING, Any, Literal
@@ -20,6 +21,7 @@ from pydantic import Field, model_validator
 from agent.config import ArgSpec, CommandSpec
 from agent.events import ResultState, SkillResult
 from agent.skills.base import Args, Register, Skill, SkillContext
+from agent.values import to_digits
 
 if TYPE_CHECKING:
     from agent.safety.executor import ActionOutput, Executor
@@ -235,6 +237,37 @@ def _control(args: MusicControlArgs, ctx: SkillContext) -> SkillResult:
     return SkillResult(ResultState.ERROR, f"I couldn't do that: {result.message}.", data)
 
 
+# -- arguments from the words (the router's rule extractor for these skills) --------------------
+_X_MUSIC = [
+    ("volume_up", r"\b(louder|volume up|turn (?:it|the volume|the music) up|raise the volume|increase the volume|"
+                  r"turn up)\b"),
+    ("volume_down", r"\b(quieter|softer|volume down|turn (?:it|the volume|the music) down|lower the volume|"
+                    r"decrease the volume|turn down)\b"),
+    ("next", r"\b(next|skip|forward)\b"),
+    ("previous", r"\b(previous|go back|last song|back a (?:song|track)|rewind)\b"),
+    ("toggle", r"\b(toggle|play/pause|play pause)\b"),
+    ("pause", r"\b(pause|stop the music|stop playing|stop music|hold the music|mute the music|silence the)\b"),
+    ("play", r"\b(play|resume|unpause|continue)\b"),
+]
+
+
+def _extract_music(t: str) -> dict[str, Any]:
+    d = to_digits(t)
+    level = re.search(r"\b(?:volume|sound|it)\b.*?\b(?:to|at)\s+(\d{1,3})\s*(?:%|percent)?\s*$", d) or re.search(
+        r"^(?:volume|sound)\s+(\d{1,3})\s*(?:%|percent)?$", d)
+    if level and int(level.group(1)) <= 100:
+        return {"action": "volume", "level": int(level.group(1))}
+    if re.search(r"\b(?:unmute|un-mute|sound back|audio back|back on)\b", t):
+        return {"action": "unmute"}
+    if re.search(r"\b(?:mute|silence)\b", t):
+        return {"action": "mute"}
+    for action, pattern in _X_MUSIC:
+        if re.search(pattern, t):
+            return {"action": action}
+    return {}
+
+
 def register(reg: Register) -> None:
     reg(Skill("music.control", "play, pause or skip music; raise, lower, set or mute the volume",
-              args=MusicControlArgs, changes_system=True, run=_control))
+              args=MusicControlArgs, changes_system=True, run=_control, extract=_extract_music,
+              actions=register_actions))

@@ -24,6 +24,7 @@ from agent.errors import ModelError
 from agent.events import ResultState, SkillResult
 from agent.safety.executor import ActionOutput, Executor
 from agent.skills.base import Args, PerAgent, QueryArgs, Register, Skill, SkillContext
+from agent.skills.extractors import extract_query
 from agent.store.sqlite import Database
 from agent.values import restore_case
 
@@ -328,8 +329,38 @@ def register_actions(executor: Executor) -> None:
         secret_args=frozenset({"text"}))
 
 
+# -- arguments from the words (the router's rule extractor for these skills) --------------------
+def _extract_note(t: str) -> dict[str, Any]:
+    m = re.search(r"^(?:take|make|add|save|create|new)?\s*(?:a\s+)?(?:new\s+)?note\s*(?:saying|that says|that|to|:)?\s*"
+                  r"(.+)$|^(?:note|jot down|write down|remember)(?:\s+that)?\s*:?\s*(.+)$", t)
+    if m:
+        text = (m.group(1) or m.group(2) or "").strip(" :")
+        text = re.sub(r"^(?:that|saying)\s+", "", text)
+        if text:
+            return {"text": text}
+    return {}
+
+
+def _extract_note_delete(t: str) -> dict[str, Any]:
+    m = re.search(r"\bnote\s*(?:number|#|no\.?)?\s*(\d+)\b", t)
+    if m:
+        return {"id": int(m.group(1))}
+    m = re.search(r"\bnote\s+(?:that says|saying)\s+(.+)$", t)
+    return {"query": m.group(1)} if m else extract_query(t)
+
+
+def _extract_limit(t: str) -> dict[str, Any]:
+    m = re.search(r"\b(?:last|latest|first)\s+(\d{1,3})\b", t)
+    return {"limit": int(m.group(1))} if m else {}
+
+
 def register(reg: Register) -> None:
-    reg(Skill("notes.add", "take a note, or add something to the shopping list", args=NoteAddArgs, run=_add))
-    reg(Skill("notes.search", "find notes you took", args=QueryArgs, run=_search))
-    reg(Skill("notes.list", "list your latest notes", args=NotesListArgs, run=_list))
-    reg(Skill("notes.delete", "delete a note (asks first)", args=NoteDeleteArgs, changes_system=True, run=_delete))
+    reg(Skill("notes.add", "take a note, or add something to the shopping list",
+              args=NoteAddArgs, run=_add, extract=_extract_note, actions=register_actions))
+    reg(Skill("notes.search", "find notes you took",
+              args=QueryArgs, run=_search, extract=extract_query, actions=register_actions))
+    reg(Skill("notes.list", "list your latest notes",
+              args=NotesListArgs, run=_list, extract=_extract_limit, numeric=True, actions=register_actions))
+    reg(Skill("notes.delete", "delete a note (asks first)",
+              args=NoteDeleteArgs, changes_system=True, run=_delete, extract=_extract_note_delete, numeric=True,
+              actions=register_actions))

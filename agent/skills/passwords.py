@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from pydantic import Field
 from agent.events import ResultState, SkillResult
 from agent.skills.base import Args, PerAgent, Register, Skill, SkillContext
 from agent.vault import Vault, VaultError, generate_password, normalize_name, vault_path
+from agent.vault.clipboard import register_actions as register_clipboard_actions
 
 __all__ = ["register", "vault_for"]
 
@@ -160,7 +162,39 @@ def _get(args: NameArgs, ctx: SkillContext) -> SkillResult:
                           name=name, clipboard_clear_s=clear)
 
 
+# -- arguments from the words (the router's rule extractor for these skills) --------------------
+def _extract_password_gen(t: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    m = re.search(r"\b(\d{1,3})[\s-]*(?:character|char|letter|digit)s?\b|\blength\s+(?:of\s+)?(\d{1,3})\b", t)
+    if m:
+        out["length"] = int(m.group(1) or m.group(2))
+    if re.search(r"\b(?:without|no)\s+(?:symbols|special characters|punctuation)\b", t):
+        out["symbols"] = False
+    return out
+
+
+def _extract_password_name(t: str) -> dict[str, Any]:
+    m = re.search(r"\b(?:as|under(?: the name)?)\s+(?:my\s+)?([\w.-]+(?:\s+(?:login|account))?)$", t)
+    if m:
+        return {"name": re.sub(r"\s+(?:login|account)$", "", m.group(1))}
+    m = re.search(r"\bmy\s+([\w.-]+)\s+(?:login|account|credentials)\b", t)
+    if m:
+        return {"name": m.group(1)}
+    m = re.search(r"\b(?:my\s+|the\s+)?([\w.-]+)\s+password\b", t)
+    if m and m.group(1) not in ("a", "new", "the", "my", "this", "that", "strong", "random", "secure", "save"):
+        return {"name": m.group(1)}
+    m = re.search(r"\bpassword\s+(?:for|of|to)\s+(?:my\s+|the\s+)?([\w. -]+?)$", t)
+    if m:
+        return {"name": m.group(1).strip()}
+    m = re.search(r"\b(?:entry|login|credentials)\s+for\s+(?:my\s+|the\s+)?([\w. -]+?)$", t)
+    return {"name": m.group(1).strip()} if m else {}
+
+
 def register(reg: Register) -> None:
-    reg(Skill("password.generate", "generate a strong password", args=PasswordGenerateArgs, run=_generate))
-    reg(Skill("password.save", "save a password in the encrypted vault", args=NameArgs, run=_save))
-    reg(Skill("password.get", "copy a saved password to the clipboard", args=NameArgs, run=_get))
+    reg(Skill("password.generate", "generate a strong password",
+              args=PasswordGenerateArgs, run=_generate, extract=_extract_password_gen, numeric=True,
+              actions=register_clipboard_actions))
+    reg(Skill("password.save", "save a password in the encrypted vault",
+              args=NameArgs, run=_save, extract=_extract_password_name, actions=register_clipboard_actions))
+    reg(Skill("password.get", "copy a saved password to the clipboard",
+              args=NameArgs, run=_get, extract=_extract_password_name, actions=register_clipboard_actions))

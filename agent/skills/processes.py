@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import sys
 import time
@@ -356,7 +357,34 @@ def register_actions(executor: Executor) -> None:
     executor.register_action(ACTION_ID, signal_processes, destructive=True, describe=_describe)
 
 
+# -- arguments from the words (the router's rule extractor for these skills) --------------------
+def _extract_top(t: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if re.search(r"\b(memory|ram|mem)\b", t):
+        out["sort"] = "memory"
+    elif re.search(r"\b(cpu|processor|load)\b", t):
+        out["sort"] = "cpu"
+    m = re.search(r"\b(?:top|first|the|show|list)\s+(\d{1,2})\b|\b(\d{1,2})\s+(?:processes|programs|apps)", t)
+    if m:
+        out["limit"] = int(m.group(1) or m.group(2))
+    return out
+
+
+def _extract_kill(t: str) -> dict[str, Any]:
+    m = re.search(r"\b(?:pid|process|id)\s*#?\s*(\d+)\b", t) or re.search(r"\b(\d{2,7})\b", t)
+    if m:
+        return {"pid": int(m.group(1))}
+    m = re.search(r"\b(?:kill|terminate|end|stop|quit|close|force quit|force-quit|shut down)\s+(?:the\s+)?"
+                  r"(?:task\s+for\s+|process\s+(?:called|named)\s+|frozen\s+program\s+|program\s+)?"
+                  r"([\w.+-]+)", t)
+    if m and m.group(1) not in ("process", "program", "app", "it", "that", "the", "task"):
+        return {"name": m.group(1).removesuffix(".exe")}
+    return {}
+
+
 def register(reg: Register) -> None:
-    reg(Skill("system.top", "the processes using the most CPU or memory", args=SystemTopArgs, run=_top))
+    reg(Skill("system.top", "the processes using the most CPU or memory",
+              args=SystemTopArgs, run=_top, extract=_extract_top, numeric=True, actions=register_actions))
     reg(Skill("process.kill", "stop a running process by name or pid (asks first)",
-              args=ProcessKillArgs, changes_system=True, run=_kill))
+              args=ProcessKillArgs, changes_system=True, run=_kill, extract=_extract_kill, numeric=True,
+              actions=register_actions))

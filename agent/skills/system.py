@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any, Literal
 
@@ -98,6 +99,24 @@ def _status(args: SystemStatusArgs, ctx: SkillContext) -> SkillResult:
     return SkillResult.ok(reply, metric=args.metric or "summary", **data)
 
 
+# -- arguments from the words (the router's rule extractor for these skills) --------------------
+_X_METRICS = [
+    ("battery", r"\b(battery|charge|charging|power left)\b"),
+    ("temperature", r"\b(temp|temps|temperature|temperatures|hot|heat|thermal|fan)\b"),
+    ("network", r"\b(network|internet|wifi|wi-fi|bandwidth|online|connected|connection|download speed)\b"),
+    ("disk", r"\b(disk|disks|drive|drives|storage|ssd|hdd|hard drive|space left|free space|disk space)\b"),
+    ("memory", r"\b(memory|ram|swap)\b"),
+    ("cpu", r"\b(cpu|processor|cores?|load)\b"),
+]
+
+
+def _extract_metric(t: str) -> dict[str, Any]:
+    for name, pattern in _X_METRICS:
+        if re.search(pattern, t):
+            return {"metric": name}
+    return {}
+
+
 def register(reg: Register) -> None:
     reg(Skill("system.status", "CPU, memory, disk, battery, temperature or network status",
-              args=SystemStatusArgs, run=_status))
+              args=SystemStatusArgs, run=_status, extract=_extract_metric))

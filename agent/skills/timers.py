@@ -10,13 +10,14 @@ import logging
 import math
 import re
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from agent.events import SkillResult
 from agent.scheduling import Reminder, format_clock, format_duration, list_reminders
 from agent.skills.base import Args, Register, Skill, SkillContext
+from agent.values import find_duration, parse_duration, parse_when, to_digits
 
 __all__ = ["register"]
 
@@ -263,12 +264,90 @@ def _list(args: TimerListArgs, ctx: SkillContext) -> SkillResult:
                           items=[r.to_json() for r in pending])
 
 
+# -- arguments from the words (the router's rule extractor for these skills) --------------------
+_X_NOT_LABELS = {"a", "an", "the", "my", "this", "that", "new", "another", "second", "seconds", "minute", "minutes",
+               "hour", "hours", "sec", "secs", "min", "mins", "day", "days", "half", "quarter", "kitchen", "count",
+               "all", "any", "every", "running", "current", "active", "pending", "your", "one", "some", "set",
+               "start", "cancel", "stop", "pause", "resume", "add", "of", "on", "to", "for", "how", "long", "much"}
+
+
+def _extract_timer_label(t: str) -> dict[str, Any]:
+    for m in re.finditer(r"\b([a-z][a-z'-]*)\s+(?:timer|countdown)\b", t):
+        word = m.group(1)
+        if word not in _X_NOT_LABELS and not re.fullmatch(r"\d.*", word) and parse_duration(f"1 {word}") is None:
+            return {"label": word}
+    named = re.search(r"\b(?:timer|countdown)\s+(?:for|called|named|labell?ed)\s+(?:the\s+|my\s+)?([a-z][a-z' -]*)$", t)
+    if named and find_duration(named.group(1)) is None and named.group(1).split()[0] not in _X_NOT_LABELS:
+        return {"label": named.group(1).strip()}
+    return {}
+
+
+def _extract_timer(t: str) -> dict[str, Any]:
+    seconds = parse_duration(t)
+    return {"seconds": seconds, **_extract_timer_label(t)} if seconds else _extract_timer_label(t)
+
+
+def _extract_timer_ref(t: str) -> dict[str, Any]:
+    m = re.search(r"\btimer\s+(?:number\s+|#\s*)?(\d+)\b", to_digits(t))
+    return {"id": int(m.group(1))} if m else _extract_timer_label(t)
+
+
+def _extract_timer_adjust(t: str) -> dict[str, Any]:
+    out = _extract_timer_ref(t)
+    seconds = parse_duration(t)
+    if seconds:
+        less = re.search(r"\b(?:take|knock|shave|remove|subtract|minus|less|off|shorten|reduce|decrease|cut)\b", t)
+        out["seconds"] = -seconds if less else seconds
+    return out
+
+
+def _extract_timer_list(t: str) -> dict[str, Any]:
+    if re.search(r"\breminders?\b", t) and not re.search(r"\btimers?\b", t):
+        return {"kind": "reminder"}
+    if re.search(r"\b(?:timers?|countdowns?)\b", t) and not re.search(r"\breminders?\b", t):
+        return {"kind": "timer"}
+    return {}
+
+
+def _extract_reminder(t: str, now: datetime | None = None) -> dict[str, Any]:
+    found = parse_when(t, now)
+    out: dict[str, Any] = {}
+    rest = t
+    if found:
+        when, rest = found
+        out["when"] = when.isoformat(timespec="seconds")
+    rest = re.sub(r"^(?:set (?:a|an)?\s*reminders?|reminder:?|remind me|don't let me forget|please)\s*", "", rest)
+    rest = re.sub(r"^(?:for|to|that|about|of)\s+", "", rest.strip(" :,"))
+    rest = re.sub(r"\s+(?:to|at|on|for)$", "", rest).strip(" ,.")
+    rest = re.sub(r"^remind me\s+(?:to\s+)?", "", rest)
+    if rest:
+        out["text"] = rest
+    return out
+
+
+def _extract_cancel(t: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    m = re.search(r"\b(?:timer|reminder|alarm|number|#)\s*(?:number\s*)?(\d+)\b", t)
+    if m:
+        out["id"] = int(m.group(1))
+    if re.search(r"\b(?:timer|countdown|alarm)\b", t):
+        out["kind"] = "timer"
+    elif re.search(r"\breminder\b", t):
+        out["kind"] = "reminder"
+    return out
+
+
 def register(reg: Register) -> None:
-    reg(Skill("timer.set", "start a countdown timer", args=TimerSetArgs, run=_timer))
-    reg(Skill("timer.cancel", "cancel a timer or reminder", args=TimerCancelArgs, run=_cancel))
-    reg(Skill("timer.status", "how much time is left on a timer (or on all of them)", args=TimerRefArgs, run=_status))
-    reg(Skill("timer.pause", "pause a running timer", args=TimerRefArgs, run=_pause))
-    reg(Skill("timer.resume", "resume a paused timer", args=TimerRefArgs, run=_resume))
-    reg(Skill("timer.adjust", "add time to a timer, or take time off it", args=TimerAdjustArgs, run=_adjust))
-    reg(Skill("timer.list", "list the pending timers or reminders", args=TimerListArgs, run=_list))
-    reg(Skill("reminder.add", "remind you of something at a time", args=ReminderAddArgs, run=_reminder))
+    reg(Skill("timer.set", "start a countdown timer", args=TimerSetArgs, run=_timer, extract=_extract_timer))
+    reg(Skill("timer.cancel", "cancel a timer or reminder",
+              args=TimerCancelArgs, run=_cancel, extract=_extract_cancel, numeric=True))
+    reg(Skill("timer.status", "how much time is left on a timer (or on all of them)",
+              args=TimerRefArgs, run=_status, extract=_extract_timer_ref))
+    reg(Skill("timer.pause", "pause a running timer", args=TimerRefArgs, run=_pause, extract=_extract_timer_ref))
+    reg(Skill("timer.resume", "resume a paused timer", args=TimerRefArgs, run=_resume, extract=_extract_timer_ref))
+    reg(Skill("timer.adjust", "add time to a timer, or take time off it",
+              args=TimerAdjustArgs, run=_adjust, extract=_extract_timer_adjust))
+    reg(Skill("timer.list", "list the pending timers or reminders",
+              args=TimerListArgs, run=_list, extract=_extract_timer_list))
+    reg(Skill("reminder.add", "remind you of something at a time",
+              args=ReminderAddArgs, run=_reminder, extract=_extract_reminder))

@@ -32,6 +32,7 @@ from agent.config import CommandSpec
 from agent.events import ResultState, SkillResult
 from agent.safety.executor import Executor
 from agent.skills.base import Args, NoArgs, PerAgent, PeriodArgs, Register, Skill, SkillContext
+from agent.skills.extractors import extract_period
 from agent.skills.periods import PERIOD_WORDS, period_bounds
 from agent.store.sqlite import Database
 from agent.values import to_digits
@@ -393,9 +394,30 @@ def _report(args: PeriodArgs, ctx: SkillContext) -> SkillResult:
     return SkillResult.ok(", ".join(parts) + more + "." + still, **data)
 
 
+# -- arguments from the words (the router's rule extractor for these skills) --------------------
+_X_NOT_PROJECTS = {"my", "the", "a", "this", "that", "current", "new", "work", "time", "it", "some"}
+
+
+def _extract_project(t: str) -> dict[str, Any]:
+    patterns = (
+        r"\b(?:project|client)\s+(?:called\s+|named\s+)?([\w-]+(?:\s+(?!and\b|now\b)[\w-]+)?)\s*$",
+        r"\b(?:project|client)\s+(?:called\s+|named\s+)?([\w-]+)",
+        r"\b(?:the|my)\s+([\w-]+(?:\s+[\w-]+)?)\s+(?:project|client)\b",
+        r"\b(?:on|for)\s+(?:the\s+|my\s+)?([\w-]+(?:\s+[\w-]+)?)\s*$",
+    )
+    for p in patterns:
+        m = re.search(p, t)
+        if m and m.group(1).split()[0] not in _X_NOT_PROJECTS:
+            return {"project": re.sub(r"\s+(?:project|client)$", "", m.group(1))}
+    return {}
+
+
 def register(reg: Register) -> None:
-    reg(Skill("timetrack.start", "start tracking time on a project", args=ProjectArgs, run=_start))
-    reg(Skill("timetrack.stop", "stop tracking time", run=_stop))
-    reg(Skill("timetrack.pause", "pause time tracking (resume continues the same project)", run=_pause))
-    reg(Skill("timetrack.resume", "resume time tracking on the paused project", run=_resume))
-    reg(Skill("timetrack.report", "how much time you tracked, per project", args=PeriodArgs, run=_report))
+    reg(Skill("timetrack.start", "start tracking time on a project",
+              args=ProjectArgs, run=_start, extract=_extract_project, actions=register_actions))
+    reg(Skill("timetrack.stop", "stop tracking time", run=_stop, actions=register_actions))
+    reg(Skill("timetrack.pause", "pause time tracking (resume continues the same project)",
+              run=_pause, actions=register_actions))
+    reg(Skill("timetrack.resume", "resume time tracking on the paused project", run=_resume, actions=register_actions))
+    reg(Skill("timetrack.report", "how much time you tracked, per project",
+              args=PeriodArgs, run=_report, extract=extract_period, actions=register_actions))

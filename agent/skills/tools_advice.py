@@ -303,5 +303,16 @@ def register_actions(executor: Executor) -> None:
         ))
 
 
+# -- arguments from the words (the router's rule extractor for these skills) --------------------
+def _extract_need(t: str) -> dict[str, Any]:
+    if re.search(r"\binstall\b", t):
+        return {"need": t.strip()}
+    m = re.search(r"\b(?:for|to)\s+(.+)$", t) or re.search(r"\bneed\s+(?:a\s+|an\s+|some\s+)?(.+)$", t)
+    if m is None:
+        m = re.search(r"\b(?:recommend|suggest)\s+(?:me\s+)?(?:a\s+|an\s+|some\s+)?(.+)$", t)
+    return {"need": (m.group(1) if m else t).strip()}
+
+
 def register(reg: Register) -> None:
-    reg(Skill("tools.recommend", "recommend software tools for a need", args=ToolsRecommendArgs, run=_run))
+    reg(Skill("tools.recommend", "recommend software tools for a need",
+              args=ToolsRecommendArgs, run=_run, extract=_extract_need, actions=register_actions))

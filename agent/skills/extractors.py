@@ -1,0 +1,34 @@
+"""Argument extractors more than one skill family uses (a search query, a report period, folder names)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["FOLDERS", "extract_period", "extract_query"]
+
+
+FOLDERS = {"downloads": "~/Downloads", "documents": "~/Documents", "desktop": "~/Desktop",
+           "pictures": "~/Pictures", "music": "~/Music", "videos": "~/Videos", "home": "~"}
+
+
+def extract_query(t: str) -> dict[str, Any]:
+    patterns = [
+        r"\b(?:about|regarding|mentioning|on|concerning|for|with)\s+(?:the\s+|my\s+)?(.+)$",
+        r"\b(?:find|search|look for|locate|where is|where's|where did i (?:save|put))\s+(?:my\s+|the\s+)?(.+)$",
+    ]
+    for p in patterns:
+        m = re.search(p, t)
+        if m:
+            q = re.sub(r"^(?:files?|documents?|notes?|docs?)\s+(?:for|about|on)\s+", "", m.group(1))
+            q = re.sub(r"\s+(?:in my (?:files|documents|notes)|from my (?:files|notes))$", "", q).strip()
+            if q and q not in ("files", "notes", "documents", "my files"):
+                return {"query": q}
+    return {}
+
+
+def extract_period(t: str) -> dict[str, Any]:
+    for period in ("yesterday", "today", "week", "month", "year"):
+        if re.search(rf"\b{period}\b", t):
+            return {"period": period}
+    return {}
