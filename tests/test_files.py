@@ -111,8 +111,10 @@ def test_manifest_keyword_phrase_and_names(tmp_path: Path) -> None:
     assert m.chunk_text("/d/other.md") == "a blue car and a heron in a protocol"
 
 
-def test_resolve_folder_spoken_and_typed(tmp_path: Path) -> None:
+def test_resolve_folder_spoken_and_typed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))  # the desktop's folders (user-dirs.dirs) are the environment's home's
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
     (home / "Documents" / "tax").mkdir(parents=True)
     (home / "projects").mkdir()
     assert resolve_folder("~/Documents", home) == home / "Documents"

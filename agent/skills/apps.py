@@ -43,6 +43,7 @@ from agent.skills.desktop_entries import (
     match_app,
     spoken_name,
 )
+from agent.userdirs import user_folder
 
 __all__ = ["classify", "open_plan", "register", "register_actions", "risk"]
 
@@ -65,11 +66,9 @@ _DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,24})
 _TLDS = frozenset("""com org net edu gov io dev app ai co uk de fr es it nl be ch at se no dk fi pl ru ua jp cn kr in
 au nz ca us br mx ar za ie pt gr cz hu ro tr il me tv info biz xyz tech site online blog wiki page gg ly so fm to
 cc eu asia cloud news shop store""".split())
-_FOLDER_KEYS = {"desktop": "DESKTOP", "download": "DOWNLOAD", "downloads": "DOWNLOAD", "documents": "DOCUMENTS",
-                "document": "DOCUMENTS", "docs": "DOCUMENTS", "music": "MUSIC", "pictures": "PICTURES",
-                "photos": "PICTURES", "videos": "VIDEOS", "templates": "TEMPLATES", "public": "PUBLICSHARE"}
-_FOLDER_DEFAULTS = {"DESKTOP": "Desktop", "DOWNLOAD": "Downloads", "DOCUMENTS": "Documents", "MUSIC": "Music",
-                    "PICTURES": "Pictures", "VIDEOS": "Videos", "TEMPLATES": "Templates", "PUBLICSHARE": "Public"}
+_FOLDER_WORDS = {"desktop": "desktop", "download": "downloads", "downloads": "downloads", "documents": "documents",
+                 "document": "documents", "docs": "documents", "music": "music", "pictures": "pictures",
+                 "photos": "pictures", "videos": "videos", "templates": "templates", "public": "public"}
 _XDG_OPEN_CODES = {1: "the address was rejected", 2: "the file does not exist",
                    3: "no application is set up to open it here", 4: "the application that opens it failed"}
 _ALWAYS_FOLDER = {"desktop", "downloads", "documents", "pictures", "videos", "home"}
@@ -80,19 +79,6 @@ class AppsOpenArgs(Args):
     target: str = Field(min_length=1, max_length=1000)
 
 
-def _user_dir(key: str, home: Path) -> Path:
-    """An XDG user dir from ~/.config/user-dirs.dirs (e.g. DOWNLOAD → ~/Downloads)."""
-    config = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config") / "user-dirs.dirs"
-    try:
-        for line in config.read_text(encoding="utf-8").splitlines():
-            m = re.match(rf'^\s*XDG_{key}_DIR\s*=\s*"(.*)"\s*$', line)
-            if m:
-                return Path(m.group(1).replace("$HOME", str(home))).expanduser()
-    except OSError:
-        pass
-    return home / _FOLDER_DEFAULTS[key]
-
-
 def _known_folder(text: str, home: Path) -> Path | None:
     m = re.fullmatch(r"(?:my\s+|the\s+)?([a-z]+)(\s+(?:folder|directory|dir))?", text)
     if not m:
@@ -100,8 +86,8 @@ def _known_folder(text: str, home: Path) -> Path | None:
     word, said_folder = m.group(1), bool(m.group(2))
     if word == "home" and (said_folder or word in _ALWAYS_FOLDER):
         return home
-    if word in _FOLDER_KEYS and (said_folder or word in _ALWAYS_FOLDER):
-        return _user_dir(_FOLDER_KEYS[word], home)
+    if word in _FOLDER_WORDS and (said_folder or word in _ALWAYS_FOLDER):
+        return user_folder(_FOLDER_WORDS[word])
     return None
 
 
@@ -131,21 +117,20 @@ def classify(target: str, home: Path | None = None) -> tuple[str, str]:
 
 
 # -- is it safe to open without asking ---------------------------------------------------------------
-def _downloaded(path: Path, st: os.stat_result, now: float, home: Path) -> bool:
+def _downloaded(path: Path, st: os.stat_result, now: float) -> bool:
     with_origin = False
     if hasattr(os, "getxattr"):  # browsers mark downloads with where they came from
         try:
             with_origin = bool(os.getxattr(path, "user.xdg.origin.url"))
         except OSError:
             with_origin = False
-    downloads = _user_dir("DOWNLOAD", home).resolve()
+    downloads = user_folder("downloads").resolve()
     recent = now - max(st.st_mtime, st.st_ctime) < _RECENT_DOWNLOAD_S
     return with_origin or (downloads in path.parents and recent)
 
 
-def risk(path: Path, *, home: Path | None = None, now: float | None = None) -> str | None:
+def risk(path: Path, *, now: float | None = None) -> str | None:
     """Why opening the existing `path` needs a confirmation (it would run, or was just downloaded), or None."""
-    home = home or Path.home()
     now = time.time() if now is None else now
     try:
         st = path.stat()
@@ -167,7 +152,7 @@ def risk(path: Path, *, home: Path | None = None, now: float | None = None) -> s
             head = b""
         if head.startswith(_MAGIC):
             reasons.append("it is a script or a program")
-    if _downloaded(path, st, now, home):
+    if _downloaded(path, st, now):
         reasons.append("it was just downloaded")
     return " and ".join(reasons) or None
 

@@ -25,6 +25,7 @@ from agent.files import FileIndex, IndexPathError, StoreError, index_for, search
 from agent.files.job import IndexJobs, JobStatus, describe
 from agent.skills.base import Args, NoArgs, QueryArgs, Register, Skill, SkillContext
 from agent.skills.extractors import FOLDERS, extract_query
+from agent.userdirs import USER_FOLDERS, user_folder
 
 __all__ = ["display_path", "register", "resolve_folder"]
 
@@ -39,8 +40,6 @@ _ALIASES = {
     "photos": "pictures", "photo": "pictures", "images": "pictures", "movies": "videos", "video": "videos",
     "project": "projects", "song": "music", "songs": "music",
 }
-_XDG = {"desktop": "DESKTOP", "documents": "DOCUMENTS", "downloads": "DOWNLOAD", "music": "MUSIC",
-        "pictures": "PICTURES", "videos": "VIDEOS", "templates": "TEMPLATES", "public": "PUBLICSHARE"}
 
 
 class FilesIndexArgs(Args):
@@ -49,18 +48,6 @@ class FilesIndexArgs(Args):
 
 def _home() -> Path:
     return Path(os.path.expanduser("~"))
-
-
-def _xdg_dir(key: str, home: Path) -> Path | None:
-    """A folder from ~/.config/user-dirs.dirs (XDG_DOCUMENTS_DIR="$HOME/Dokumente"), if set there."""
-    config = home / ".config" / "user-dirs.dirs"
-    if not config.is_file():
-        return None
-    pattern = re.compile(rf'^XDG_{key}_DIR="(.*)"\s*$')
-    for line in config.read_text(encoding="utf-8", errors="replace").splitlines():
-        if m := pattern.match(line.strip()):
-            return Path(m.group(1).replace("$HOME", str(home)))
-    return None
 
 
 def resolve_folder(text: str, home: Path | None = None) -> Path | None:
@@ -78,10 +65,8 @@ def resolve_folder(text: str, home: Path | None = None) -> Path | None:
         return home
     name = _ALIASES.get(words, words)
     candidates = [home / raw, home / name]
-    if name in _XDG:
-        xdg = _xdg_dir(_XDG[name], home)
-        if xdg is not None:
-            candidates.insert(0, xdg)
+    if name in USER_FOLDERS:  # the desktop's own folder first (localised: ~/Dokumente)
+        candidates.insert(0, user_folder(name))
     for path in candidates:
         if path.exists():
             return path
