@@ -17,7 +17,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 APT_PACKAGES=(
   xvfb xdotool x11-utils tint2 dbus dbus-x11 dunst libnotify-bin
   pulseaudio pulseaudio-utils libportaudio2 portaudio19-dev espeak-ng flite
-  playerctl xclip xdg-utils sqlite3 xprintidle faketime
+  playerctl xclip xdg-utils sqlite3 libxss1 faketime
 )
 
 log() { printf '[setup] %s\n' "$*"; }

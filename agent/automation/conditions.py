@@ -2,14 +2,12 @@
 `trigger`. Each checker records its result in the evaluation's trace, so a trace says which one failed.
 
 The user's state (on battery, idle time, do-not-disturb) comes from a `SystemState`; `LocalSystemState` reads
-the battery with psutil, idle time from X11 (XScreenSaver) when a display is there, and the do-not-disturb flag
+the battery with psutil, idle time with `agent.idle` (X11) when a display is there, and the do-not-disturb flag
 from a callable the engine gives it.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import fnmatch
 import logging
 import os
@@ -24,6 +22,7 @@ from pydantic import BaseModel
 from agent.automation import schema as s
 from agent.automation.metrics import Sample
 from agent.automation.triggers import TriggerInfo
+from agent.idle import IdleReader, idle_reader
 
 __all__ = ["Checker", "EvalContext", "LocalSystemState", "SystemState", "compile_conditions", "in_time_window"]
 
@@ -151,61 +150,25 @@ def _state_checker(spec: s.StateSpec) -> Checker:
     return check
 
 
-class _XScreenSaverInfo(ctypes.Structure):
-    _fields_ = [("window", ctypes.c_ulong), ("state", ctypes.c_int), ("kind", ctypes.c_int),
-                ("til_or_since", ctypes.c_ulong), ("idle", ctypes.c_ulong), ("event_mask", ctypes.c_ulong)]
-
-
-class _X11Idle:
-    """Idle time from the X server's screen-saver extension (libXss)."""
-
-    def __init__(self, display: str) -> None:
-        x11 = ctypes.util.find_library("X11")
-        xss = ctypes.util.find_library("Xss")
-        if not x11 or not xss:
-            raise OSError("libX11 or libXss not installed")
-        self._x = ctypes.cdll.LoadLibrary(x11)
-        self._xss = ctypes.cdll.LoadLibrary(xss)
-        self._x.XOpenDisplay.restype = ctypes.c_void_p
-        self._x.XOpenDisplay.argtypes = [ctypes.c_char_p]
-        self._x.XDefaultRootWindow.restype = ctypes.c_ulong
-        self._x.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
-        self._xss.XScreenSaverAllocInfo.restype = ctypes.POINTER(_XScreenSaverInfo)
-        self._xss.XScreenSaverQueryInfo.argtypes = [ctypes.c_void_p, ctypes.c_ulong,
-                                                    ctypes.POINTER(_XScreenSaverInfo)]
-        self._dpy = self._x.XOpenDisplay(display.encode())
-        if not self._dpy:
-            raise OSError(f"cannot open display {display}")
-        self._root = self._x.XDefaultRootWindow(self._dpy)
-        self._info = self._xss.XScreenSaverAllocInfo()
-
-    def seconds(self) -> float | None:
-        if not self._xss.XScreenSaverQueryInfo(self._dpy, self._root, self._info):
-            return None
-        return float(self._info.contents.idle) / 1000.0
-
-
 class LocalSystemState:
     """The real machine: psutil battery, X11 idle time, and a do-not-disturb flag read through `dnd`."""
 
     def __init__(self, dnd: Callable[[], bool] = lambda: False, display: str | None = None) -> None:
         self._dnd = dnd
-        self._display = display if display is not None else os.environ.get("DISPLAY", "")
-        self._idle: _X11Idle | None = None
-        self._idle_failed = False
+        self._env = {"DISPLAY": display} if display is not None else dict(os.environ)
+        self._idle: IdleReader | None = None
+        self._idle_known = False
 
     def on_battery(self) -> bool | None:
         bat = psutil.sensors_battery() if hasattr(psutil, "sensors_battery") else None
         return None if bat is None else not bat.power_plugged
 
     def idle_seconds(self) -> float | None:
-        if self._idle is None and not self._idle_failed and self._display:
-            try:
-                self._idle = _X11Idle(self._display)
-            except OSError as exc:
-                self._idle_failed = True
-                _LOGGER.info("idle time unavailable: %s", exc)
-        return self._idle.seconds() if self._idle is not None else None
+        if not self._idle_known:
+            self._idle, how = idle_reader(self._env)
+            self._idle_known = True
+            _LOGGER.debug("idle time: %s", how)
+        return self._idle() if self._idle is not None else None
 
     def do_not_disturb(self) -> bool:
         return self._dnd()

@@ -4,9 +4,9 @@ One entry runs at a time (a partial unique index makes two impossible); starting
 one in the same transaction. Pause closes the running entry and remembers its project; resume starts a new
 entry on it, so the paused minutes are simply not tracked and nothing already tracked is lost.
 
-Idle time: psutil cannot read desktop idle time, so an injectable provider does (seconds since the last
-keyboard/mouse input, or None when unknown). The default runs `xprintidle` through the executor on an X11
-display when it is installed; elsewhere there is no idle exclusion and `data["idle_detection"]` says why.
+Idle time: an injectable provider gives the seconds since the last keyboard/mouse input, or None when unknown.
+The default reads the X11 display's idle time (`agent.idle`); elsewhere (no display, Wayland) there is no idle
+exclusion and `data["idle_detection"]` says why.
 When an entry closes (or the resident agent calls `sample_idle`) and the provider reports more than
 `IDLE_THRESHOLD_S` of idle time, that gap is recorded and not counted.
 """
@@ -16,11 +16,8 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import os
 import re
-import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,9 +25,8 @@ from typing import Any
 
 from pydantic import Field
 
-from agent.config import CommandSpec
 from agent.events import ResultState, SkillResult
-from agent.safety.executor import Executor
+from agent.idle import IdleReader, idle_reader
 from agent.skills.base import Args, NoArgs, PerAgent, PeriodArgs, Register, Skill, SkillContext
 from agent.skills.extractors import extract_period
 from agent.skills.periods import PERIOD_WORDS, period_bounds
@@ -38,13 +34,13 @@ from agent.store.sqlite import Database
 from agent.values import to_digits
 
 __all__ = ["DB_NAME", "IDLE_THRESHOLD_S", "Entry", "IdleProvider", "ProjectTime", "TimeStore", "idle_provider",
-           "register", "register_actions", "report_csv", "sample_idle", "spoken_duration"]
+           "register", "report_csv", "sample_idle", "spoken_duration"]
 
 _LOGGER = logging.getLogger(__name__)
 
 DB_NAME = "timetrack.db"
 IDLE_THRESHOLD_S = 300.0
-IdleProvider = Callable[[], float | None]
+IdleProvider = IdleReader
 
 MIGRATIONS = (
     """
@@ -236,30 +232,16 @@ def report_csv(store: TimeStore, period: str, now: float | None = None) -> str:
 
 
 # -- idle time -------------------------------------------------------------------------------------------
-def idle_provider(executor: Executor, env: dict[str, str] | None = None) -> tuple[IdleProvider | None, str]:
-    """`xprintidle` through the executor on X11, or (None, why there is no idle detection here)."""
-    env = dict(os.environ) if env is None else env
-    if not env.get("DISPLAY"):
-        return None, "no X11 display: idle time is not excluded"
-    if env.get("WAYLAND_DISPLAY"):
-        return None, "Wayland session: desktop idle time is not readable, so it is not excluded"
-    if shutil.which("xprintidle") is None or not executor.is_allowed("xprintidle"):
-        return None, "xprintidle is not installed: idle time is not excluded"
-
-    def read() -> float | None:
-        result = executor.run("xprintidle")
-        try:
-            return int(result.stdout.strip()) / 1000 if result.ok else None
-        except ValueError:
-            return None
-
-    return read, "xprintidle"
+def idle_provider(env: dict[str, str] | None = None) -> tuple[IdleProvider | None, str]:
+    """The desktop's idle time (`agent.idle`), or (None, why there is no idle detection here)."""
+    reader, how = idle_reader(env)
+    return (reader, how) if reader is not None else (None, f"{how}: idle time is not excluded")
 
 
 def _provider(ctx: SkillContext) -> tuple[IdleProvider | None, str]:
     """A provider injected as `services["timetrack.idle_provider"]` (tests, other desktops), else the default."""
     injected = ctx.services.idle
-    return (injected, "injected provider") if injected is not None else idle_provider(ctx.executor)
+    return (injected, "injected provider") if injected is not None else idle_provider()
 
 
 def _idle(ctx: SkillContext) -> tuple[float | None, str]:
@@ -278,12 +260,6 @@ def sample_idle(ctx: SkillContext) -> bool:
     """For the resident agent to call every minute or so: record an idle gap in the running entry."""
     idle, how = _idle(ctx)
     return idle is not None and _store(ctx).record_idle(idle, _now(ctx), source=how)
-
-
-def register_actions(executor: Executor) -> None:
-    """Allow-list `xprintidle` (read-only) so the idle provider can run it through the executor."""
-    executor.add_command(CommandSpec(id="xprintidle", argv=["xprintidle"], timeout_s=3,
-                                     description="read how long the desktop has been idle (ms)"))
 
 
 # -- skills ----------------------------------------------------------------------------------------------
@@ -414,10 +390,10 @@ def _extract_project(t: str) -> dict[str, Any]:
 
 def register(reg: Register) -> None:
     reg(Skill("timetrack.start", "start tracking time on a project",
-              args=ProjectArgs, run=_start, extract=_extract_project, actions=register_actions))
-    reg(Skill("timetrack.stop", "stop tracking time", run=_stop, actions=register_actions))
+              args=ProjectArgs, run=_start, extract=_extract_project))
+    reg(Skill("timetrack.stop", "stop tracking time", run=_stop))
     reg(Skill("timetrack.pause", "pause time tracking (resume continues the same project)",
-              run=_pause, actions=register_actions))
-    reg(Skill("timetrack.resume", "resume time tracking on the paused project", run=_resume, actions=register_actions))
+              run=_pause))
+    reg(Skill("timetrack.resume", "resume time tracking on the paused project", run=_resume))
     reg(Skill("timetrack.report", "how much time you tracked, per project",
-              args=PeriodArgs, run=_report, extract=extract_period, actions=register_actions))
+              args=PeriodArgs, run=_report, extract=extract_period))
