@@ -1,18 +1,25 @@
 """The agent's exception tree. Every error carries the context a user needs to fix it.
 
     AgentError
-    ├── ConfigError          a config file or variable is wrong (carries file and line)
-    ├── ModelError           a model file is missing, corrupt or cannot load (carries which and how to get it)
-    ├── SkillError           a skill failed or its arguments are invalid (carries the skill name)
-    │   └── ArgumentError    arguments did not validate against the skill's model
-    ├── ExecutorError        the executor refused or failed an action (carries the command id)
-    │   ├── NotAllowedError  the command id is not in the allow-list, or an argument is invalid
+    ├── ConfigError           a config file or variable is wrong (carries file and line)
+    ├── ModelError            a model file is missing, corrupt or cannot load (carries which and how to get it)
+    ├── SkillError            a skill cannot do what was asked (carries the skill name and the reply)
+    │   ├── CalcError         not arithmetic it can compute (agent.skills.calc)
+    │   └── ReminderError     a reminder or timer cannot be parsed, found or changed (agent.scheduling)
+    ├── ExecutorError         the executor refused an action (carries the command id)
+    │   ├── NotAllowedError   the command id is not in the allow-list, or an argument is invalid
     │   └── ConfirmationError a confirmation is missing, expired, or bound to another action
-    ├── AuditError           the audit log is unreadable or its hash chain is broken (carries the line)
-    ├── AudioError           a microphone, speaker or audio file cannot be used (carries which device or file)
-    ├── StoreError           a data store is damaged, its disk is full, or it cannot be opened (carries path and fix)
-    └── RuleError            an automation rule is malformed (carries file and line)
-"""
+    ├── AuditError            the audit log is unreadable or its hash chain is broken (carries the line)
+    ├── AudioError            a microphone, speaker or audio file cannot be used (carries which device or file)
+    ├── StoreError            a data store is damaged, its disk is full, or it cannot be opened (carries path and fix)
+    ├── NotifyError           a notification backend could not deliver (agent.notify; the next one is tried)
+    ├── AlreadyRunningError   another resident agent holds the lock (agent.instance; carries pid and lock file)
+    ├── IndexPathError        a folder to index does not exist or is not readable (agent.files; carries the path)
+    ├── files.StoreError      the file index's vector store cannot be opened (agent.files.store; carries where)
+    └── VaultError            the vault cannot do what was asked (agent.vault.errors has its own subtree)
+
+Automation rules are not raised: every problem of a rule file is collected as a `Problem` with file, line and
+column (`agent.automation.loader`)."""
 
 from __future__ import annotations
 
@@ -20,7 +27,6 @@ from pathlib import Path
 
 __all__ = [
     "AgentError",
-    "ArgumentError",
     "AudioError",
     "AuditError",
     "ConfigError",
@@ -28,7 +34,6 @@ __all__ = [
     "ExecutorError",
     "ModelError",
     "NotAllowedError",
-    "RuleError",
     "SkillError",
     "StoreError",
 ]
@@ -52,10 +57,6 @@ class ConfigError(_Located):
     """A config file or `AGENT_*` variable is invalid."""
 
 
-class RuleError(_Located):
-    """An automation rule is malformed."""
-
-
 class ModelError(AgentError):
     def __init__(self, message: str, *, model: str, fix: str) -> None:
         self.model = model
@@ -64,20 +65,17 @@ class ModelError(AgentError):
 
 
 class SkillError(AgentError):
+    """A skill cannot do what was asked; `reply` is the message without the skill name, to tell the user."""
+
     def __init__(self, message: str, *, skill: str) -> None:
         self.skill = skill
+        self.reply = message
         super().__init__(f"{skill}: {message}")
 
 
-class ArgumentError(SkillError):
-    """Arguments did not validate; `question` is what to ask the user."""
-
-    def __init__(self, message: str, *, skill: str, question: str) -> None:
-        self.question = question
-        super().__init__(message, skill=skill)
-
-
 class ExecutorError(AgentError):
+    """Base of the executor's refusals (never raised itself)."""
+
     def __init__(self, message: str, *, command: str) -> None:
         self.command = command
         super().__init__(f"{command}: {message}")

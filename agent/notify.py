@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from agent.components import Stop
+from agent.errors import AgentError
 from agent.events import Alert, Event
 from agent.logs import said
 
@@ -59,7 +60,7 @@ _PATH = "/org/freedesktop/Notifications"
 ActionHandler = Callable[[str], None]
 
 
-class NotifyError(Exception):
+class NotifyError(AgentError):
     """A backend could not deliver a notification (the next one in the chain is tried)."""
 
 

@@ -65,7 +65,6 @@ class ReminderError(SkillError):
     """A reminder could not be parsed, found or changed; the message is what to tell the user."""
 
     def __init__(self, message: str, *, skill: str = "reminder.add") -> None:
-        self.reply = message
         super().__init__(message, skill=skill)
 
 

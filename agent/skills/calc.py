@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import Field
 
+from agent.errors import SkillError
 from agent.events import SkillResult
 from agent.skills.base import Args, Register, Skill, SkillContext
 from agent.values import to_digits
@@ -22,8 +23,11 @@ class MathCalcArgs(Args):
     expression: str = Field(min_length=1, max_length=500)
 
 
-class CalcError(ValueError):
-    pass
+class CalcError(SkillError):
+    """Not arithmetic `evaluate` can compute; `reply` says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, skill="math.calc")
 
 
 _BIN: dict[type[ast.operator], Callable[[float, float], float]] = {
@@ -97,8 +101,8 @@ def _eval(node: ast.AST) -> float:
             and not node.keywords and len(node.args) <= 2):
         try:
             return float(_FUNCS[node.func.id](*[_eval(a) for a in node.args]))
-        except (ValueError, OverflowError) as exc:
-            raise CalcError(f"{node.func.id}: {exc}") from None
+        except (ValueError, OverflowError, CalcError) as exc:
+            raise CalcError(f"{node.func.id}: {exc.reply if isinstance(exc, CalcError) else exc}") from None
     raise CalcError("I can only do arithmetic")
 
 
@@ -128,7 +132,7 @@ def _calc(args: MathCalcArgs, ctx: SkillContext) -> SkillResult:
     try:
         expr, value = evaluate(args.expression)
     except CalcError as exc:
-        return SkillResult.error(f"Sorry, {exc}.", expression=args.expression)
+        return SkillResult.error(f"Sorry, {exc.reply}.", expression=args.expression)
     shown = _format(value)
     said = re.sub(r"[?!.]+$", "", args.expression.strip())
     if re.match(r"(?i)^(?:add|subtract|take|multiply|divide|what do)\b", said):
