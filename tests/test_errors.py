@@ -50,8 +50,9 @@ def test_the_drawn_tree_is_the_declared_one() -> None:
     assert {cls for cls in declared if not cls.__name__.startswith("_")} <= set(CLASSES.values())
 
 
-def _subclasses(cls: type) -> list[type]:
-    return [cls, *(sub for direct in cls.__subclasses__() for sub in _subclasses(direct))]
+def _subclasses(cls: type[BaseException]) -> list[type[BaseException]]:
+    direct: list[type[BaseException]] = cls.__subclasses__()
+    return [cls, *(sub for child in direct for sub in _subclasses(child))]
 
 
 def test_a_skill_error_keeps_the_reply_apart_from_the_skill_name() -> None:
