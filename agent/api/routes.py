@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator, Generator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
+from sse_starlette import EventSourceResponse
 
 from agent import __version__
 from agent.api.auth import tokens_match
@@ -161,15 +162,16 @@ def _pieces(llm: Any, messages: list[dict[str, str]], max_tokens: int) -> Genera
     yield from stream(messages, max_tokens=max_tokens)
 
 
-def _sse(data: dict[str, Any], event: str | None = None) -> str:
-    return (f"event: {event}\n" if event else "") + f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+def _sse(data: dict[str, Any], event: str | None = None) -> dict[str, Any]:
+    """One server-sent event (sse-starlette writes `event: NAME` when named, then `data: JSON`)."""
+    return {"data": json.dumps(data, ensure_ascii=False), "event": event}
 
 
-@router.post("/api/chat/stream", response_class=StreamingResponse, responses={
+@router.post("/api/chat/stream", response_class=EventSourceResponse, responses={
     **_CHAT_ERRORS, 200: {"description": "server-sent events: `data: {\"token\": ...}` per piece, then `event: done` "
                           "with the whole reply (or `event: error`)", "content": {"text/event-stream": {}}}},
     summary="the model's answer, token by token (server-sent events)")
-async def chat_stream(request: Request, body: ChatRequest) -> StreamingResponse:
+async def chat_stream(request: Request, body: ChatRequest) -> EventSourceResponse:
     from starlette.concurrency import run_in_threadpool
 
     llm, messages, max_tokens = await run_in_threadpool(_chat_setup, state_of(request), body)
@@ -195,7 +197,7 @@ async def chat_stream(request: Request, body: ChatRequest) -> StreamingResponse:
 
     threading.Thread(target=generate, name="api-chat-stream", daemon=True).start()
 
-    async def events() -> AsyncIterator[str]:
+    async def events() -> AsyncIterator[dict[str, Any]]:
         parts: list[str] = []
         try:
             while True:
@@ -212,8 +214,8 @@ async def chat_stream(request: Request, body: ChatRequest) -> StreamingResponse:
         finally:
             cancelled.set()
 
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    # "\n" line ends as before; a `: ping` comment every 15 s keeps proxies from closing a slow answer
+    return EventSourceResponse(events(), sep="\n", headers={"Cache-Control": "no-cache"})
 
 
 # -- live events --------------------------------------------------------------------------------------------
