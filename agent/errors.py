@@ -14,6 +14,7 @@
     ├── StoreError            a data store is damaged, its disk is full, or it cannot be opened (carries path and fix)
     ├── NotifyError           a notification backend could not deliver (agent.notify; the next one is tried)
     ├── AlreadyRunningError   another resident agent holds the lock (agent.instance; carries pid and lock file)
+    ├── Unavailable           a component cannot run here; the user was already told why (agent.components)
     ├── IndexPathError        a folder to index does not exist or is not readable (agent.files; carries the path)
     ├── files.StoreError      the file index's vector store cannot be opened (agent.files.store; carries where)
     └── VaultError            the vault cannot do what was asked (agent.vault.errors has its own subtree)

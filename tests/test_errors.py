@@ -8,6 +8,7 @@ import re
 import pytest
 
 import agent.errors
+from agent.components import Unavailable
 from agent.errors import AgentError
 from agent.files.indexer import IndexPathError
 from agent.files.store import StoreError as FilesStoreError
@@ -20,7 +21,7 @@ from agent.vault.errors import VaultError
 CLASSES: dict[str, type[BaseException]] = {
     **{name: getattr(agent.errors, name) for name in agent.errors.__all__},
     "CalcError": CalcError, "ReminderError": ReminderError, "NotifyError": NotifyError,
-    "AlreadyRunningError": AlreadyRunningError, "IndexPathError": IndexPathError,
+    "AlreadyRunningError": AlreadyRunningError, "Unavailable": Unavailable, "IndexPathError": IndexPathError,
     "files.StoreError": FilesStoreError, "VaultError": VaultError,
 }
 
@@ -30,7 +31,7 @@ def _drawn() -> list[tuple[int, str]]:
     doc = agent.errors.__doc__ or ""
     out = []
     for line in doc.splitlines():
-        m = re.match(r"^\s{4}([│ ]*)(?:[├└]── )?([\w.]+Error)\b", line)
+        m = re.match(r"^\s{4}([│ ]*)(?:[├└]── )?([A-Za-z][\w.]*)(?:\s|$)", line)
         if m:
             out.append((len(m.group(1)) // 4 + (1 if "──" in line else 0), m.group(2)))
     return out
