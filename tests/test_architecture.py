@@ -20,7 +20,8 @@ PACKAGES = ("agent", "tray")
 # architecture section draws the same table.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("agent", "agent._version", "agent.errors", "agent.events", "agent.bus", "agent.paths", "agent.values",
-     "agent.logs", "agent.instance", "agent.display", "agent.per_agent", "agent.components", "agent.disks"),
+     "agent.logs", "agent.instance", "agent.display", "agent.per_agent", "agent.components", "agent.disks",
+     "agent.yamlmarks", "agent.userdirs", "agent.idle"),
     ("agent.config", "agent.store"),
     ("agent.models", "agent.safety", "agent.vault", "agent.history"),
     ("agent.scheduling", "agent.files", "agent.automation", "agent.autostart"),
