@@ -46,12 +46,15 @@ def test_start_reports_an_early_exit_and_leaves_a_long_runner_alone() -> None:
     proc.kill()
 
 
-def test_agent_module_runs_this_copy_of_the_agent() -> None:
-    argv, env = spawn.agent_module("agent", "--version")
-    assert argv[:3] == [sys.executable, "-m", "agent"]
-    done = spawn.run([*argv], timeout_s=120, env=env)
+def test_agent_module_runs_this_copy_of_the_agent_and_not_a_stray_module(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "agent.py").write_text("raise SystemExit('a stray agent.py was imported')\n")
+    monkeypatch.chdir(tmp_path)  # a folder with a stray module: the helper does not run there
+    helper = spawn.agent_module("agent", "--version")
+    assert helper.argv[:3] == [sys.executable, "-m", "agent"]
+    done = spawn.run(helper.argv, timeout_s=120, env=helper.env, cwd=helper.cwd)
     assert done.returncode == 0, done.stderr
-    assert env.get("PYTHONPATH", str(ROOT)) == str(ROOT)
+    assert helper.env.get("PYTHONPATH", str(ROOT)) == str(ROOT)
 
 
 def test_no_module_outside_agent_safety_starts_processes() -> None:

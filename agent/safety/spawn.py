@@ -7,7 +7,7 @@ terminal and a timeout can stop all of it.
   output capped, and on timeout its whole process group killed.
 - `start` starts it detached (an opener, an application, a helper of the agent's own), reports a failure at
   once when it exits at once, and reaps it in the background.
-- `agent_module` is the argv that runs one of the agent's own modules with this interpreter (`python -m`).
+- `agent_module` says how to run one of the agent's own modules with this interpreter (`python -m`).
 - `start_file` hands a file or address to Windows' ShellExecute (`os.startfile`), the desktop's opener there.
 
 The executor (`agent.safety.executor`) runs allow-listed commands with `run`; in-process actions use these too.
@@ -31,7 +31,7 @@ from typing import IO
 
 from agent.safety.childenv import child_env
 
-__all__ = ["Completed", "Started", "agent_module", "resolve", "run", "start", "start_file"]
+__all__ = ["Completed", "ModuleCommand", "Started", "agent_module", "resolve", "run", "start", "start_file"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def _read(f: IO[bytes], cap: int | None) -> tuple[bytes, bool]:
 
 
 def run(argv: Sequence[str], *, timeout_s: float, stdin: bytes | None = None, cap: int | None = None,
-        env: Mapping[str, str] | None = None) -> Completed:
+        env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Completed:
     """Run `argv` to its end; `FileNotFoundError` when its program is not installed. `env` adds to `child_env()`."""
     resolved = _argv(argv)
     with tempfile.TemporaryFile() as inp, tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -85,7 +85,7 @@ def run(argv: Sequence[str], *, timeout_s: float, stdin: bytes | None = None, ca
             inp.seek(0)
         proc = subprocess.Popen(  # noqa: S603 - an argv list, never a shell
             resolved, stdin=inp if stdin is not None else subprocess.DEVNULL, stdout=out, stderr=err,
-            shell=False, start_new_session=True, close_fds=True, env=child_env(env),
+            shell=False, start_new_session=True, close_fds=True, env=child_env(env), cwd=cwd,
         )
         timed_out = False
         try:
@@ -128,13 +128,23 @@ def start(argv: Sequence[str], *, stdin: bytes | None = None, wait_s: float = 0.
     return Started(proc.pid, code)
 
 
-def agent_module(module: str, *args: str) -> tuple[list[str], dict[str, str]]:
-    """(argv, env) that run the agent's own `module` (`python -m module args`) with this interpreter and this
-    copy of the agent: a source checkout (not installed in site-packages) goes on the child's PYTHONPATH."""
+@dataclass(frozen=True)
+class ModuleCommand:
+    """How to run one of the agent's own modules: `argv`, what to add to the environment, the working folder."""
+
+    argv: list[str]
+    env: dict[str, str]
+    cwd: Path
+
+
+def agent_module(module: str, *args: str) -> ModuleCommand:
+    """`python -m module args` with this interpreter and this copy of the agent (a source checkout, not installed
+    in site-packages, goes on PYTHONPATH). It runs in the filesystem's root folder: `-m` puts the working folder
+    first on `sys.path`, and a stray `json.py` in the user's home must not stand in for a module it imports."""
     root = str(Path(__file__).resolve().parents[2])
     installed = {str(Path(p).resolve()) for p in site.getsitepackages()}
     env = {} if root in installed else {"PYTHONPATH": root}
-    return [sys.executable, "-m", module, *args], env
+    return ModuleCommand([sys.executable, "-m", module, *args], env, Path(Path(sys.executable).anchor or "/"))
 
 
 def start_file(target: str) -> None:

@@ -148,8 +148,8 @@ def clear_if_unchanged(secret_digest: str, tool: ClipboardTool) -> bool:
 
 def schedule_clear(secret: str, after_s: float, tool: ClipboardTool) -> None:
     """Start the detached helper that clears the clipboard after `after_s` if it still holds `secret`."""
-    argv, env = spawn.agent_module("agent.vault.clear_clipboard", f"{after_s:g}", tool.name)
-    spawn.start(argv, stdin=(digest(secret) + "\n").encode("ascii"), env=env)
+    helper = spawn.agent_module("agent.vault.clear_clipboard", f"{after_s:g}", tool.name)
+    spawn.start(helper.argv, stdin=(digest(secret) + "\n").encode("ascii"), env=helper.env, cwd=helper.cwd)
 
 
 # -- executor actions ---------------------------------------------------------------------------------
