@@ -9,7 +9,11 @@ about as likely, else the acoustically best one stays: free text ("remind me to 
 Short commands take a fast path: the encoder runs on a `window_s` window instead of Whisper's fixed 30 s; a decode
 that loops, compresses too well or is too unlikely, or a clip longer than the window, falls back to the standard
 decoding (30 s window, temperature fallback). A phrase said once but decoded twice ("Set a timer. Set a timer.")
-is cut to one.
+is cut to one, and a run of a repeated symbol ("$ $ $") goes. With a `lexicon` (`agent.speech.repair`), words split
+in two that make a command word are joined ("fire fox"), and a transcript the router does not understand at all is
+repaired with command words that sound alike ("Show me my notice" -> "Show me my notes") when a sentence template
+then matches it whole and the audio supports the repair about as well as what was heard (each text scored against
+the encoder output, `repair_margin`).
 
 No hallucinated "Thank you." on an empty clip: audio without Silero-detected speech never reaches Whisper,
 and a decoding Whisper itself rates as no speech with a low likelihood is dropped.
@@ -34,7 +38,8 @@ import numpy as np
 from agent.config import Settings
 from agent.errors import ModelError
 from agent.speech.audio import SAMPLE_RATE
-from agent.speech.understand import Judge
+from agent.speech.repair import Lexicon, join_compounds, repair_transcript, spoken_for
+from agent.speech.understand import Judge, Matcher
 from agent.speech.vad import VadParams, speech_segments
 
 __all__ = [
@@ -46,6 +51,7 @@ __all__ = [
     "WhisperTranscriber",
     "choose_hypothesis",
     "collapse_repeats",
+    "tidy",
     "is_degenerate",
     "vad_params",
 ]
@@ -58,6 +64,7 @@ _FRAMES_PER_S = 100  # Whisper's log-mel frames per second
 _UNLIKELY = -1.0  # a fast-path decode below this average log-probability is decoded again the standard way
 _MARGIN = 0.25  # a candidate this much less likely (avg log-prob per token) than the best may still be chosen
 
+_REPAIR_MARGIN = 0.9  # a repair may be this much less likely (avg log-prob per token) than what was heard
 
 
 @dataclass(frozen=True)
@@ -119,12 +126,21 @@ def collapse_repeats(text: str) -> str:
     norm = [re.sub(r"[^\w']", "", w.lower()) for w in words]
     for n in range(2, len(words) // 2 + 1):
         unit = norm[:n]
-        if norm[n:2 * n] != unit:
+        if not any(unit) or norm[n:2 * n] != unit:
             continue
         rest = norm[2 * n:]
         if all(w == unit[i % n] for i, w in enumerate(rest)):
             return " ".join(words[:n]).rstrip(",;")
     return text
+
+
+_SYMBOL_RUN = re.compile(r"(?:^|(?<=\s))([^\w\s]+)(?:\s+\1)+(?=\s|$)")
+
+
+def tidy(text: str) -> str:
+    """A decode without runs of a repeated symbol ("$ $ $ 30 dollars" -> "30 dollars") and with a phrase decoded
+    twice cut to one (`collapse_repeats`)."""
+    return collapse_repeats(" ".join(_SYMBOL_RUN.sub(" ", text).split()))
 
 
 def choose_hypothesis(hypotheses: list[Hypothesis], judge: Judge | None, *, margin: float = _MARGIN) -> Hypothesis:
@@ -144,6 +160,8 @@ def choose_hypothesis(hypotheses: list[Hypothesis], judge: Judge | None, *, marg
 
 def is_degenerate(text: str) -> bool:
     """True for a looping decode ("open firefox open firefox open firefox") or one that compresses too well."""
+    if re.search(r"(?:^|\s)([^\w\s]+)(?:\s+\1){2,}(?:\s|$)", text):
+        return True  # a looping symbol: "$ $ $ $"
     words = re.findall(r"[\w']+", text.lower())
     for n in range(1, 5):
         grams = [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
@@ -160,7 +178,8 @@ class WhisperTranscriber(Transcriber):
 
     def __init__(self, model_dir: Path, *, compute_type: str = "int8", beam_size: int = 1,
                  threads: int | None = None, window_s: float = 10.0, vad: VadParams | None = None,
-                 prompt: str = "", hypotheses: int = 1, judge: Judge | None = None) -> None:
+                 prompt: str = "", hypotheses: int = 1, judge: Judge | None = None,
+                 lexicon: Lexicon | None = None) -> None:
         from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
@@ -178,6 +197,9 @@ class WhisperTranscriber(Transcriber):
         self.window_s = window_s
         self.vad = vad or VadParams()
         self.judge = judge
+        self.matches: Matcher | None = None  # with `judge` and `lexicon`: repairs transcripts (see the module doc)
+        self.lexicon = lexicon
+        self.repair_margin = _REPAIR_MARGIN
         self.margin = _MARGIN  # see choose_hypothesis
         self.multilingual = bool(self._model.model.is_multilingual)
         self._tokenizer = Tokenizer(self._model.hf_tokenizer, self.multilingual, task="transcribe",
@@ -198,13 +220,20 @@ class WhisperTranscriber(Transcriber):
 
         v = settings.voice
         prompt = ""
+        lexicon = None
         if v.whisper_bias:
-            from agent.speech.vocab import command_sentences, decoding_prompt
+            from agent.speech.repair import Lexicon
+            from agent.speech.vocab import command_phrases, command_sentences, decoding_prompt
 
+            if registry is None:
+                from agent.skills.registry import load_registry
+
+                registry = load_registry()
             prompt = decoding_prompt(command_sentences(registry))
+            lexicon = Lexicon.from_sentences(command_phrases(registry))
         return cls(whisper_model_dir(settings), compute_type=v.whisper_compute_type, beam_size=v.whisper_beam_size,
                    threads=v.whisper_threads, window_s=v.whisper_window_s, vad=vad_params(settings), prompt=prompt,
-                   hypotheses=v.whisper_hypotheses)
+                   hypotheses=v.whisper_hypotheses, lexicon=lexicon)
 
     def set_prompt(self, prompt: str) -> None:
         self.prompt = prompt.strip()
@@ -213,9 +242,11 @@ class WhisperTranscriber(Transcriber):
 
     def attach_router(self, services: Any) -> None:
         """Choose between candidates by how well the agent's router understands them."""
-        from agent.speech.understand import router_judge
+        from agent.speech.understand import RouterView
 
-        self.judge = router_judge(services)
+        view = RouterView(services)
+        self.judge = view.judge
+        self.matches = view.matches
 
     def transcribe(self, audio: np.ndarray, *, max_s: float | None = None) -> Transcription:
         started = time.perf_counter()
@@ -229,9 +260,15 @@ class WhisperTranscriber(Transcriber):
             speech = speech[:int(max_s * SAMPLE_RATE)]
         speech_s = speech.size / SAMPLE_RATE
         with self._lock:
-            hyps, no_speech, path = self._decode(speech)
-        chosen = choose_hypothesis(hyps, self.judge, margin=self.margin) if hyps else Hypothesis("", -10.0)
-        text, logprob = collapse_repeats(chosen.text), chosen.logprob
+            raw, no_speech, path, encoded = self._decode(speech)
+            hyps = list({t: Hypothesis(t, h.logprob) for h in raw if (t := tidy(h.text))}.values())
+            chosen = choose_hypothesis(hyps, self.judge, margin=self.margin) if hyps else Hypothesis("", -10.0)
+            text, logprob = chosen.text, chosen.logprob
+            if self.lexicon is not None and text:
+                text = spoken_for(join_compounds(text, self.lexicon))
+                if self.judge is not None and self.matches is not None:
+                    text = repair_transcript(text, self.lexicon, understood=self.judge, matches=self.matches,
+                                             acoustic=self._scorer(encoded, speech), margin=self.repair_margin)
         if no_speech > _NO_SPEECH_PROB and logprob < _LOW_LOGPROB:
             _LOGGER.debug("dropped %r: no_speech %.2f, logprob %.2f", text, no_speech, logprob)
             text = ""
@@ -241,18 +278,38 @@ class WhisperTranscriber(Transcriber):
         ms = (time.perf_counter() - started) * 1000
         return Transcription(text, audio_s, speech_s, ms, no_speech, logprob, path, others)
 
-    def _decode(self, speech: np.ndarray) -> tuple[list[Hypothesis], float, str]:
+    def _decode(self, speech: np.ndarray) -> tuple[list[Hypothesis], float, str, Any]:
         if speech.size / SAMPLE_RATE <= self.window_s - 0.5 and self.window_s < 30:
-            hyps, no_speech = self._fast(speech)
+            hyps, no_speech, encoded = self._fast(speech)
             best = max(hyps, key=lambda h: h.logprob) if hyps else None
             if best is not None and not _suspicious(best):
-                return hyps, no_speech, "fast"
+                return hyps, no_speech, "fast", encoded
             _LOGGER.debug("short-window decode rejected (%r); decoding the standard way", best)
         text, no_speech, logprob = self._full(speech)
-        return [Hypothesis(text, logprob)], no_speech, "full"
+        return [Hypothesis(text, logprob)], no_speech, "full", None
 
-    def _fast(self, speech: np.ndarray) -> tuple[list[Hypothesis], float]:
+    def _scorer(self, encoded: Any, speech: np.ndarray) -> Callable[[list[str]], list[float]] | None:
+        """Average log-probability per token of texts given the audio (teacher-forced on the encoder output, without
+        the command prompt: comparable between texts, cheap), or None without a short-window encoding."""
+        if encoded is None or self.multilingual:
+            return None
         import ctranslate2  # type: ignore[import-untyped]
+
+        start = [*self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
+        frames = max(1, int(speech.size / SAMPLE_RATE * _FRAMES_PER_S))
+        features = np.asarray(encoded)
+
+        def score(texts: list[str]) -> list[float]:
+            tokens = [self._tokenizer.encode(" " + t.strip()) for t in texts]
+            batch = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.repeat(features, len(texts), axis=0)))
+            results = self._model.model.align(batch, start, tokens, [frames] * len(texts))
+            return [sum(math.log(max(p, 1e-9)) for p in r.text_token_probs) / (len(r.text_token_probs) + 1)
+                    for r in results]
+
+        return score
+
+    def _fast(self, speech: np.ndarray) -> tuple[list[Hypothesis], float, Any]:
+        import ctranslate2
         from faster_whisper.audio import pad_or_trim
 
         features = self._model.feature_extractor(speech)
@@ -271,7 +328,7 @@ class WhisperTranscriber(Transcriber):
             k = max(1, len(tokens))  # CTranslate2 scores are per token already; faster-whisper's avg adds one (EOT)
             logprob = float(result.scores[i]) * k / (k + 1) if result.scores else 0.0
             hyps.append(Hypothesis(self._tokenizer.decode(tokens).strip(), logprob))
-        return hyps, float(result.no_speech_prob)
+        return hyps, float(result.no_speech_prob), encoded
 
     def _prompt(self, encoded: Any) -> list[int]:
         tokenizer = self._tokenizer

@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["OPEN_SKILLS", "Judge", "complete_request", "request_checker", "router_intent", "router_judge",
-           "understanding"]
+__all__ = ["OPEN_SKILLS", "Judge", "Matcher", "RouterView", "complete_request", "request_checker", "router_intent",
+           "router_judge", "router_matcher", "understanding"]
 
 _LOGGER = logging.getLogger(__name__)
 
 Judge = Callable[[str], float]  # how well the agent understands a text: 0 (not at all) .. 1 (a complete command)
+Matcher = Callable[[str], bool]  # does a sentence template match the text whole?
 
 # Skills whose request may go on after a pause: free text, or an optional detail that often comes last.
 OPEN_SKILLS = frozenset({"chat", "reminder.add", "notes.add", "notes.search", "files.search", "files.index",
@@ -46,50 +48,69 @@ def complete_request(text: str, skill: str, tier: str, question: str | None) -> 
         and not _ANNOUNCES_MORE.search(words)
 
 
-def router_intent(services: Any) -> Callable[[str], Any]:
-    """Route a text with the agent's router, without side effects (built once, on the first call)."""
-    judge_router: Any = None
+class RouterView:
+    """The agent's router seen without side effects: a second router instance over the same registry and semantic
+    index, without the LLM tier (no model call per candidate), built on first use, whose follow-up context each
+    call leaves as it was."""
 
-    def build() -> Any:
-        main = services.router()
-        try:  # the same router class, without models (no LLM tier): routing a candidate costs milliseconds
-            return type(main)(services.settings, services.registry, None, getattr(main, "semantic", None))
-        except TypeError:
-            _LOGGER.info("router has another constructor; judging candidates with the agent's own router")
-            return main
+    def __init__(self, services: Any) -> None:
+        self._services = services
+        self._router: Any = None
+        self._lock = threading.Lock()
 
-    def route(text: str) -> Any:
-        nonlocal judge_router
-        if judge_router is None:
-            judge_router = build()
-        context = getattr(judge_router, "context", None)
+    def router(self) -> Any:
+        with self._lock:
+            if self._router is None:
+                main = self._services.router()
+                try:  # the same router class, without models: routing a candidate costs milliseconds
+                    self._router = type(main)(self._services.settings, self._services.registry, None,
+                                              getattr(main, "semantic", None))
+                except TypeError:
+                    _LOGGER.info("router has another constructor; judging candidates with the agent's own router")
+                    self._router = main
+            return self._router
+
+    def route(self, text: str) -> Any:
+        router = self.router()
+        context = getattr(router, "context", None)
         last = getattr(context, "last", None)
         try:
-            return judge_router.route(text)
+            return router.route(text)
         finally:
             if context is not None and hasattr(context, "last"):
                 context.last = last
 
-    return route
+    def judge(self, text: str) -> float:
+        """`understanding` of the routing decision."""
+        intent = self.route(text)
+        return understanding(intent.skill, intent.tier, intent.confidence, intent.question)
+
+    def matches(self, text: str) -> bool:
+        """Does one of the sentence templates match the text whole? (Tier 1 alone: a millisecond or two.)"""
+        match = getattr(self.router(), "match_sentence", None)
+        return bool(text.strip()) and match is not None and match(text) is not None
+
+    def complete(self, text: str) -> bool:
+        """`complete_request` of the routing decision."""
+        intent = self.route(text)
+        return complete_request(text, intent.skill, intent.tier, intent.question)
+
+
+def router_intent(services: Any) -> Callable[[str], Any]:
+    """Route a text with the agent's router, without side effects."""
+    return RouterView(services).route
 
 
 def router_judge(services: Any) -> Judge:
     """A `Judge` over the agent's router."""
-    route = router_intent(services)
+    return RouterView(services).judge
 
-    def judge(text: str) -> float:
-        intent = route(text)
-        return understanding(intent.skill, intent.tier, intent.confidence, intent.question)
 
-    return judge
+def router_matcher(services: Any) -> Callable[[str], bool]:
+    """Whole-sentence template matching with the agent's router."""
+    return RouterView(services).matches
 
 
 def request_checker(services: Any) -> Callable[[str], bool]:
     """`complete_request` over the agent's router."""
-    route = router_intent(services)
-
-    def check(text: str) -> bool:
-        intent = route(text)
-        return complete_request(text, intent.skill, intent.tier, intent.question)
-
-    return check
+    return RouterView(services).complete

@@ -2,6 +2,8 @@
 
 `command_sentences` is the one place that knows where the command vocabulary comes from (today: every skill's
 example utterances in the registry; the sentence templates may move, this function follows them).
+`command_phrases` adds the literal phrases of the skills' sentence templates (hassil YAML: alternatives, optional
+parts and slot values, without the slots) for `agent.speech.repair`'s vocabulary.
 `decoding_prompt` turns those sentences into a short "previous text" for Whisper: one or two short sentences per
 skill, so the decoder expects command words ("timer", "expense", "Firefox") and their spelling, within Whisper's
 prompt budget. Pure apart from loading the registry.
@@ -13,7 +15,7 @@ import logging
 import re
 from collections.abc import Iterable
 
-__all__ = ["command_sentences", "decoding_prompt"]
+__all__ = ["command_phrases", "command_sentences", "decoding_prompt"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -33,6 +35,45 @@ def command_sentences(registry: Iterable[object] | None = None) -> dict[str, lis
         if examples:
             out[str(getattr(skill, "name", ""))] = examples
     return out
+
+
+def command_phrases(registry: Iterable[object] | None = None) -> list[str]:
+    """Every example utterance, and every literal chunk of the skills' sentence templates ("what is the",
+    "battery level", "firefox"): plain text whose adjacent words really are adjacent in something people say."""
+    if registry is None:
+        from agent.skills.registry import load_registry
+
+        registry = load_registry()
+    skills = list(registry)
+    phrases = [e for examples in command_sentences(skills).values() for e in examples]
+    try:
+        from agent.router.router import sentence_file
+        from agent.router.sentences import load_sentence_file
+    except ImportError:  # the router moved: the examples alone still make a vocabulary
+        _LOGGER.info("sentence templates not found; the command vocabulary is the skills' examples")
+        return phrases
+    files = {path for skill in skills if (path := sentence_file(skill)) is not None}  # type: ignore[arg-type]
+    for path in sorted(files):
+        try:
+            data = load_sentence_file(path)
+        except Exception:  # a broken file is the router's error to report, not the vocabulary's
+            _LOGGER.warning("sentence file %s skipped in the command vocabulary", path)
+            continue
+        for text in _strings(data):
+            text = re.sub(r"\{[^}]*\}|<[^>]*>", "|", text)
+            phrases.extend(chunk for chunk in re.split(r"[()\[\]|]", text) if re.search(r"[A-Za-z]", chunk))
+    return phrases
+
+
+def _strings(data: object) -> list[str]:
+    """The string values (not the keys) anywhere in a parsed YAML document."""
+    if isinstance(data, str):
+        return [data]
+    if isinstance(data, dict):
+        return [s for k, v in data.items() if k != "language" for s in _strings(v)]
+    if isinstance(data, list):
+        return [s for v in data for s in _strings(v)]
+    return []
 
 
 def _sentence(text: str) -> str:
