@@ -1,6 +1,7 @@
 """Measure the voice stages on this machine. Prints one JSON summary.
 
-    .venv/bin/python bench/voice_bench.py [--quick]
+    .venv/bin/python bench/voice_bench.py [--quick] [--only latency|stt|tts|idle|rss] [--rounds N]
+                                          [--set voice.KEY=VALUE ...]
 
 - stt: faster-whisper tiny.en on a ~2.5 s spoken command (Piper's voice, VAD-trimmed): latency and real-time
   factor, with the short-window fast path (the default) and with Whisper's standard 30 s window;
@@ -25,7 +26,6 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -243,7 +243,18 @@ def bench_rss(services: Any, stt: WhisperTranscriber, synth: PiperSynthesizer) -
 
 
 def main() -> None:
-    quick = "--quick" in sys.argv
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", choices=("latency", "stt", "tts", "idle", "rss"), default=None)
+    parser.add_argument("--rounds", type=int, default=None, help="latency: rounds over the requests")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a setting for this run, e.g. voice.early_end_ms=100")
+    ns = parser.parse_args()
+    for key, value in (item.split("=", 1) for item in ns.set):
+        os.environ["AGENT_" + key.upper().replace(".", "__")] = value
+    quick, only = ns.quick, ns.only
     load_before = os.getloadavg()
     paths = get_paths().ensure()
     settings = load_settings(paths)
@@ -256,11 +267,17 @@ def main() -> None:
         services = build_services(paths, settings)
         stt.attach_router(services)  # as the agent does: the router chooses between Whisper's candidates
         summary: dict[str, Any] = {"cpu_count": os.cpu_count(), "speech_models_load_ms": load_ms}
-        summary["rss"] = bench_rss(services, stt, synth)
-        summary["stt"] = bench_stt(settings, synth, 5 if quick else 15)
-        summary["tts"] = bench_tts(synth, 5 if quick else 15)
-        summary["end_of_speech_to_first_audio"] = bench_latency(services, stt, synth, pulse, 1 if quick else 3)
-        summary["idle_cpu"] = bench_idle_cpu(services, stt, pulse, 8.0 if quick else 20.0, 1 if quick else 2)
+        if only in (None, "rss"):
+            summary["rss"] = bench_rss(services, stt, synth)
+        if only in (None, "stt"):
+            summary["stt"] = bench_stt(settings, synth, 5 if quick else 15)
+        if only in (None, "tts"):
+            summary["tts"] = bench_tts(synth, 5 if quick else 15)
+        if only in (None, "latency"):
+            rounds = ns.rounds or (1 if quick else 3)
+            summary["end_of_speech_to_first_audio"] = bench_latency(services, stt, synth, pulse, rounds)
+        if only in (None, "idle"):
+            summary["idle_cpu"] = bench_idle_cpu(services, stt, pulse, 8.0 if quick else 20.0, 1 if quick else 2)
         summary["load_average"] = {"before": [round(x, 2) for x in load_before],
                                    "after": [round(x, 2) for x in os.getloadavg()]}
     finally:

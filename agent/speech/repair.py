@@ -32,10 +32,10 @@ _LOGGER = logging.getLogger(__name__)
 _WORD = re.compile(r"[A-Za-z][A-Za-z']*")
 _DIGITS = {"0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "6": "six", "7": "seven",
            "8": "eight", "9": "nine"}
-_RULES: list[tuple[str, str]] = [(r"^[kgp]n", "n"), (r"^wr", "r"), (r"ph", "f"), (r"[cs]?ch", "x"), (r"sh", "x"),
+_RULES: list[tuple[str, str]] = [(r"^[kgp]n", "n"), (r"^wr", "r"), (r"ph", "f"), (r"[cs]?ch", "X"), (r"sh", "X"),
           (r"th", "0"), (r"ck", "k"), (r"c(?=[eiy])", "s"), (r"c", "k"), (r"q", "k"), (r"x", "ks"), (r"z", "s"),
-          (r"d", "t"), (r"b", "p"), (r"g", "k"), (r"v", "f"), (r"j", "x"), (r"mb$", "m"),
-          (r"(?<=[aeiou])[wyh](?![aeiou])", ""), (r"[wyh](?![aeiou])", ""), (r"'", "")]
+          (r"mb$", "m"), (r"d", "t"), (r"b", "p"), (r"g", "k"), (r"v", "f"), (r"j", "X"),
+          (r"(?<=[aeiou])[wyh]", ""), (r"[wyh](?![aeiou])", ""), (r"'", "")]
 
 
 def sound_key(text: str) -> str:
@@ -47,7 +47,7 @@ def sound_key(text: str) -> str:
     for pattern, repl in _RULES:
         t = re.sub(pattern, repl, t)
     lead = "A" if t[:1] in "aeiou" else ""
-    body = re.sub(r"[aeiou']", "", t)
+    body = re.sub(r"[aeiou']", "", t)  # X: the "sh" sound, 0: "th"
     body = re.sub(r"(.)\1+", r"\1", body)
     return (lead + body).upper()
 
@@ -166,8 +166,7 @@ def join_compounds(text: str, lexicon: Lexicon) -> str:
 
 def spoken_for(text: str) -> str:
     """"Time 4 3 minutes" -> "Time for 3 minutes"; "from 2 2 4" is left alone (only a bare 4 or 2 after a word)."""
-    text = re.sub(r"(?<=[A-Za-z,] )4 (?=\d)", "for ", text)
-    return re.sub(r"(?<=[A-Za-z,] )2 (?=\d)", "to ", text)
+    return re.sub(r"(?<=[A-Za-z,] )([42]) (?=\d)", lambda m: "for " if m.group(1) == "4" else "to ", text)
 
 
 def repair_candidates(text: str, lexicon: Lexicon, *, limit: int = 24) -> list[str]:

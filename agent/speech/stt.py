@@ -29,7 +29,9 @@ import threading
 import time
 import zlib
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +133,19 @@ def collapse_repeats(text: str) -> str:
         rest = norm[2 * n:]
         if all(w == unit[i % n] for i, w in enumerate(rest)):
             return " ".join(words[:n]).rstrip(",;")
-    return text
+    return _near_repeat(text)
+
+
+def _near_repeat(text: str) -> str:
+    """Two sentences of three or more words that say nearly the same ("Search for the spreadsheety. Search for the
+    spreadsheet."): a decode that went round twice. The first is kept."""
+    parts = [p for p in re.split(r"(?<=[.?!])\s+", text.strip()) if p]
+    if len(parts) != 2:
+        return text
+    a, b = ([re.sub(r"[^\w']", "", w.lower()) for w in p.split()] for p in parts)
+    if len(a) < 3 or len(b) < 3:
+        return text
+    return parts[0] if SequenceMatcher(None, a, b).ratio() >= 0.75 else text
 
 
 _SYMBOL_RUN = re.compile(r"(?:^|(?<=\s))([^\w\s]+)(?:\s+\1)+(?=\s|$)")
@@ -261,7 +275,7 @@ class WhisperTranscriber(Transcriber):
         speech_s = speech.size / SAMPLE_RATE
         with self._lock:
             raw, no_speech, path, encoded = self._decode(speech)
-            hyps = list({t: Hypothesis(t, h.logprob) for h in raw if (t := tidy(h.text))}.values())
+            hyps = _distinct(Hypothesis(tidy(h.text), h.logprob) for h in raw)
             chosen = choose_hypothesis(hyps, self.judge, margin=self.margin) if hyps else Hypothesis("", -10.0)
             text, logprob = chosen.text, chosen.logprob
             if self.lexicon is not None and text:
@@ -353,6 +367,15 @@ class WhisperTranscriber(Transcriber):
         no_speech = min(p.no_speech_prob for p in parts)
         logprob = sum(p.avg_logprob for p in parts) / len(parts)
         return text, no_speech, logprob
+
+
+def _distinct(hyps: Iterable[Hypothesis]) -> list[Hypothesis]:
+    """Non-empty candidates, each text once with its best log-probability, best first."""
+    best: dict[str, Hypothesis] = {}
+    for h in hyps:
+        if h.text and (h.text not in best or h.logprob > best[h.text].logprob):
+            best[h.text] = h
+    return sorted(best.values(), key=lambda h: -h.logprob)
 
 
 def _suspicious(best: Hypothesis) -> bool:
