@@ -47,8 +47,8 @@ def command_phrases(registry: Iterable[object] | None = None) -> list[str]:
     skills = list(registry)
     phrases = [e for examples in command_sentences(skills).values() for e in examples]
     try:
-        from agent.router.router import sentence_file
         from agent.router.sentences import load_sentence_file
+        from agent.skills.base import sentence_file
     except ImportError:  # the router moved: the examples alone still make a vocabulary
         _LOGGER.info("sentence templates not found; the command vocabulary is the skills' examples")
         return phrases
