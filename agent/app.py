@@ -29,39 +29,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from agent.api.server import start_api
+from agent.automation import start_automation
 from agent.components import Component, Components, Stop
 from agent.display import has_display
 from agent.events import Alert, Event
+from agent.files.resident import start_files
 from agent.instance import InstanceLock
+from agent.notify import start_notifications
+from agent.scheduling import start_scheduler
 from agent.services import Services
 
 __all__ = ["COMPONENTS", "Mode", "choose_mode", "run_agent", "stdin_kind"]
 
 _LOGGER = logging.getLogger(__name__)
-
-
-def _notifications(services: Services) -> Stop | None:
-    from agent.notify import start_notifications
-
-    return start_notifications(services)
-
-
-def _scheduler(services: Services) -> Stop | None:
-    from agent.scheduling import start_scheduler
-
-    return start_scheduler(services)
-
-
-def _automation(services: Services) -> Stop | None:
-    from agent.automation import start_automation
-
-    return start_automation(services)
-
-
-def _files(services: Services) -> Stop | None:
-    from agent.files.resident import start_files
-
-    return start_files(services)
 
 
 def _voice(services: Services) -> Stop | None:
@@ -70,27 +51,20 @@ def _voice(services: Services) -> Stop | None:
     return start_voice(services)
 
 
-def _api(services: Services) -> Stop | None:
-    from agent.api.server import start_api
-
-    return start_api(services)
-
-
 def _desktop(services: Services) -> Stop | None:
     from tray import start_desktop  # pystray picks its backend at import: only when the agent runs
 
     return start_desktop(services)
 
 
-# The resident components (the protocol: agent/components.py), started in order and stopped in reverse. Each
-# one's start is imported when the agent starts, not when this module loads.
+# The resident components (the protocol: agent/components.py), started in order and stopped in reverse.
 COMPONENTS: tuple[Component, ...] = (
-    Component("notifications", _notifications),  # alerts -> desktop notifications
-    Component("scheduler", _scheduler),  # timers, reminders
-    Component("automation", _automation),  # rules, health checks, security scans
-    Component("files", _files),  # folder watcher, background index jobs
+    Component("notifications", start_notifications),  # alerts -> desktop notifications
+    Component("scheduler", start_scheduler),  # timers, reminders
+    Component("automation", start_automation),  # rules, health checks, security scans
+    Component("files", start_files),  # folder watcher, background index jobs
     Component("voice", _voice),  # microphone, wake word, speech replies
-    Component("api", _api),  # local HTTP API, live events, metrics
+    Component("api", start_api),  # local HTTP API, live events, metrics
     Component("desktop", _desktop),  # tray icon, hotkey prompt (only with a display)
 )
 
