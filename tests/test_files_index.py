@@ -134,6 +134,13 @@ def test_search_in_another_process_sees_new_files(index: FileIndex, corpus: dict
         assert Path(hits[0].path).name == "quokka-notes.txt"
         nearest = reader.store.query(reader.embedder().embed([query])[0], 1, reader.manifest.generation())
         assert Path(nearest[0].path).name == "quokka-notes.txt"  # the vectors were reloaded, not only keywords
+        snapshots = sorted((paths.data / "files" / "exact-search").glob("*.vectors.npy"))
+        assert [p.name.split("-")[0] for p in snapshots] == ["chunks", "names"]  # one per collection, current
+        fresh = FileIndex(paths.data / "files", FilesSettings(), shared_services.embedder)  # maps the snapshot
+        try:
+            assert first(fresh, query) == "quokka-notes.txt"
+        finally:
+            fresh.manifest.close()
         assert "harbour" in hits[0].snippet
         added.unlink()
         index.index(root)
