@@ -419,7 +419,8 @@ def test_thousand_small_documents(index: FileIndex, tmp_path: Path) -> None:
 
 def test_resident_watcher_and_files_index_skill(services: Services, shared_services: Services,
                                                 tmp_path: Path) -> None:
-    """What the resident agent does: watch every indexed folder; a folder indexed later by the skill joins."""
+    """What the resident agent does: watch every indexed folder; a folder indexed later by the skill (a background
+    job, since the `files` component runs) joins when its job is done."""
     first_dir, later_dir = tmp_path / "a", tmp_path / "b"
     for d in (first_dir, later_dir):
         d.mkdir()
@@ -434,7 +435,9 @@ def test_resident_watcher_and_files_index_skill(services: Services, shared_servi
         assert watcher.roots == [first_dir.resolve()]
         outcome = Pipeline(services).run_skill("files.index", {"path": str(later_dir)})
         assert outcome.result.state.value == "ok"
-        assert watcher.roots == [first_dir.resolve(), later_dir.resolve()]
+        assert outcome.result.data.get("background") is True
+        # the resident agent indexes in a background job; the folder joins the watcher when the job is done
+        wait_for(lambda: watcher.roots == [first_dir.resolve(), later_dir.resolve()], timeout=120)
     finally:
         stop()
     assert services.files is None
