@@ -29,7 +29,7 @@ from agent.router.llm_tier import LLMTier
 from agent.router.semantic import SemanticIndex
 from agent.router.sentences import SentenceMatch, SentenceMatcher
 from agent.router.slots import clean, tidy
-from agent.router.topic import is_topic_question
+from agent.router.topic import is_negated, is_topic_question
 from agent.safety.refuse import refuses
 from agent.skills.base import Skill, sentence_file
 from agent.skills.registry import Registry
@@ -132,7 +132,7 @@ class Router:
             return self._decide(raw, t, found.skill, "template", 0.95, timings, base=found.args, slots=True)
         if refuses(t):
             return self._decide(raw, t, "chat", "refuse", 0.9, timings)
-        if is_topic_question(t):
+        if is_topic_question(t) or is_negated(t):
             return self._decide(raw, t, "chat", "topic", 0.8, timings)
         candidates: list[str] = []
         if self.semantic is not None and len(self.registry) > 1 and "semantic" in tiers:

@@ -4,7 +4,8 @@ Two sources, matched together:
 - each skill's own sentence file (hassil YAML beside its module: intents named after skills, slot lists,
   expansion rules); slot names are argument names, with these conversions: `duration` → `seconds`,
   `duration_label` → `seconds` + `label` ("twenty minute laundry"), `neg_duration` → negative `seconds`,
-  `when` → an ISO date-time; every other wildcard is the user's words, verbatim;
+  `when` → an ISO date-time; `lead` (words before the request) must be a time or polite words and is not an
+  argument ("in an hour, remind me to ..."); every other wildcard is the user's words, verbatim;
 - Home Assistant's community sentences (`home-assistant-intents`, English) for the domains we share
   (timers, media, volume, time and date, shopping list, never mind), mapped onto our skills by `ha_map`.
 A template matches a whole request, never a keyword. Among several matches the one with the most literal
@@ -111,6 +112,20 @@ def _arithmetic(text: str) -> bool:
         len(numbers) >= 2 or bool(re.search(r"square root|squared|cubed|percent|%|half|double|triple", digits)))
 
 
+_POLITE_LEAD = re.compile(r"^(?:(?:hey|hi|ok|okay|so|and|also|oh|um|uh|please|can you|could you|would you|will you|"
+                          r"would you mind|i want you to|i'd like you to|i need you to)\b[\s,]*)+", re.I)
+
+
+def _lead(text: str) -> bool:
+    """Words before a request: politeness and/or a time ("tomorrow", "in half an hour"), nothing else: a
+    negation or another request before "remind me" is not a request to remind."""
+    rest = _POLITE_LEAD.sub("", text.strip(" ,.")).strip(" ,.")
+    if not rest:
+        return True
+    when = parse_when(rest)
+    return when is not None and not when[1].strip(" ,.")
+
+
 def _convert(result: RecognizeResult) -> dict[str, Any] | None:
     """Slots → arguments; None when a slot does not hold what its name promises."""
     args: dict[str, Any] = {}
@@ -133,6 +148,9 @@ def _convert(result: RecognizeResult) -> dict[str, Any] | None:
             if when is None or when[1].strip(" ,."):
                 return None
             args["when"] = when[0].isoformat(timespec="seconds")
+        elif name == "lead":
+            if not _lead(text):
+                return None
         elif name == "expression":
             if not _arithmetic(text):
                 return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["is_topic_question"]
+__all__ = ["is_negated", "is_topic_question"]
 
 _GENERAL = re.compile(
     r"^(?:"
@@ -39,8 +39,28 @@ _ABOUT_CONCEPT = re.compile(r"\b(?:work|works|working|mean|means|do|does|happen|
                             r"mac|macos|general|python|bash)|on (?:linux|windows|a mac|mac|macos))\s*$")
 
 
+# Forms that ask for knowledge, an opinion or advice whoever they mention: no skill acts on them.
+_ALWAYS = re.compile(
+    r"^(?:"
+    r"is it (?:\w+ )?(?:bad|safe|ok|okay|normal|true|worth it|better|dangerous|healthy|unhealthy|wise|smart|"
+    r"harmful|risky|a good idea|a bad idea|fine|wrong|weird|possible) (?:to|that|if|when|for)\b"
+    r"|(?:are|is) (?:\w+ ){1,4}(?:actually |really |even |still )?(?:safe|bad|good|worth it|necessary|"
+    r"dangerous|secure|reliable|healthy|harmful|a good idea|a scam|legit|overrated|worth the money)\??$"
+    r"|how (\w+) is too \1\b|how (?:does|do|can|could) (?:a|an) \w+"
+    r"|how (?:do|can|should|could) (?:i|you|we|people|one) (?:get better at|improve|avoid|keep (?:my|from)|learn|"
+    r"become|reduce|save (?:money|on)|cut (?:down|back)|deal with|cope with|motivate)\b"
+    r"|what(?:'s| is| are) (?!my\b)[\w' -]+ exactly\??$"
+    r"|what(?:'s| is) the \w+(?: \w+)? (?:technique|method|rule|principle|theory|concept|law|effect|trick)\b"
+    r"|tell me (?:a|an|some) (?:\w+ )?(?:fact|facts|joke|jokes|story|riddle|quote)\b"
+    r")")
+
+
 def is_topic_question(t: str) -> bool:
     """True when cleaned, lower-case `t` asks about a topic rather than asking the agent to act."""
+    if _ALWAYS.search(t):
+        return True
+    if t.startswith("why ") and not re.search(r"\bmy\b", t):  # no skill answers "why does music help me focus"
+        return True
     if _GENERAL.search(t):
         if not _PERSONAL.search(t):
             return True
@@ -48,3 +68,13 @@ def is_topic_question(t: str) -> bool:
         return bool(re.match(r"^(?:how|why|what|should)\b", t) and _ABOUT_CONCEPT.search(t)
                     and not re.search(r"\bmy\b", t))
     return bool(_QUESTION.match(t) and _GENERIC_ANYWHERE.search(t) and not re.search(r"\bmy\b", t))
+
+
+_NEGATED = re.compile(r"^(?:(?:please|ok|okay|no|and|but|so)[\s,]+)*(?:don't|dont|do not|never|no need to|you don't "
+                      r"(?:have|need) to)\s+(?!forget\b|let me forget\b)")
+
+
+def is_negated(t: str) -> bool:
+    """"don't remind me to water the plants", "never mind the volume": a request *not* to act. No skill
+    acts on it (a template may still match a negated form it names, such as "don't let me forget")."""
+    return bool(_NEGATED.search(t))
