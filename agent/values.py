@@ -203,32 +203,50 @@ def parse_when(text: str, now: datetime | None = None) -> tuple[datetime, str] |
         day_offset = 1
     elif weekday_m:
         day_offset = (_WEEKDAYS.index(weekday_m.group(1)) - now.weekday()) % 7 or 7
+    part_m = _day_part(s, day_m is not None and day_m.group(1) not in ("tomorrow", "today"))
     clock_m = re.search(r"\bat\s+" + _CLOCK + r"\b", s) or re.search(r"\b" + _CLOCK + r"(?<=m)\b", s)
     noon = re.search(r"\b(?:at\s+)?(noon|midday|midnight)\b", s)
     target: datetime | None = None
     if clock_m and (clock_m.group("ap") or s[clock_m.start():clock_m.start() + 2] == "at"):
         ref = now if day_offset == 0 else (now + timedelta(days=day_offset)).replace(hour=0, minute=0)
         target = _clock(clock_m, ref)
-        if target is not None and day_m and day_m.group(1) in ("tonight", "this evening") and target.hour < 12:
+        later = (day_m and day_m.group(1) in ("tonight", "this evening")) or (
+            part_m and part_m.group(1) in ("afternoon", "evening", "night"))
+        if target is not None and later and target.hour < 12:
             target += timedelta(hours=12)
     elif noon:
         hour = 0 if noon.group(1) == "midnight" else 12
         target = (now + timedelta(days=day_offset)).replace(hour=hour, minute=0, second=0, microsecond=0)
         if target <= now:
             target += timedelta(days=1)
-    elif day_m or weekday_m:
+    elif day_m or weekday_m or part_m:
         default_hour = {"tonight": 20, "this evening": 19, "this afternoon": 15, "this morning": 9}.get(
             day_m.group(1) if day_m else "", 9)
+        if part_m:
+            default_hour = {"morning": 9, "afternoon": 15, "evening": 19, "night": 21}[part_m.group(1)]
         target = (now + timedelta(days=day_offset)).replace(hour=default_hour, minute=0, second=0, microsecond=0)
     if target is None:
         return None
     if target <= now and not (day_m or weekday_m):
         target += timedelta(days=1)  # "at 5pm" said at 6pm means tomorrow
     rest = s
-    for mm in (clock_m if target else None, noon, day_m, weekday_m):
+    for mm in (clock_m if target else None, noon, day_m, weekday_m, part_m):
         if mm is not None:
             rest = rest.replace(mm.group(0), " ")
     return target, re.sub(r"\s+", " ", rest).strip()
+
+
+def _day_part(s: str, said_by_day_word: bool) -> re.Match[str] | None:
+    """"tomorrow morning", "friday evening", "in the afternoon": a part of the day that sets the hour. Not in
+    "say good morning to mom", and not after "this evening" / "tonight" (the day word says it)."""
+    if said_by_day_word:
+        return None
+    days = "|".join(["tomorrow", "today", *_WEEKDAYS])
+    for m in re.finditer(r"\b(?:(?:in|on) the\s+)?(morning|afternoon|evening|night)\b", s):
+        before = s[:m.start()].split()
+        if m.group(0).startswith(("in ", "on ")) or (before and re.fullmatch(days, before[-1])):
+            return m
+    return None
 
 
 def _cut_phrase(original: str, phrase_digits: str) -> str:

@@ -12,7 +12,7 @@ import pytest
 from agent.events import ResultState
 from agent.pipeline import Pipeline
 from agent.router.grounding import grounded, ungrounded_args
-from agent.router.topic import is_topic_question
+from agent.router.topic import is_negated, is_topic_question
 from agent.services import Services
 from agent.values import parse_duration, parse_when
 
@@ -152,6 +152,75 @@ def test_grounding(value: Any, text: str, ok: bool) -> None:
 )
 def test_topic_questions(text: str, topic: bool) -> None:
     assert is_topic_question(text) is topic
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [("why would a laptop fan spin up at night", True), ("is it ok to close the lid while it updates", True),
+     ("are cheap usb drives really reliable", True), ("how hot is too hot for a graphics card", True),
+     ("how can i cut down my screen time", True), ("what's a daemon exactly", True),
+     ("what's the two minute rule", True), ("tell me an interesting fact about clocks", True),
+     ("how does a password manager keep my data safe", True),
+     ("why is my laptop so slow", False), ("is my battery charging", False), ("what's my cpu at exactly", False),
+     ("how much time is left", False)],
+)
+def test_question_forms_that_ask_for_knowledge_or_advice(text: str, topic: bool) -> None:
+    assert is_topic_question(text) is topic
+
+
+@pytest.mark.parametrize(
+    ("text", "when", "rest"),
+    [("tomorrow morning", datetime(2026, 3, 11, 9, 0), ""), ("friday evening at 7", datetime(2026, 3, 13, 19, 0), ""),
+     ("in the afternoon", datetime(2026, 3, 10, 15, 0), ""), ("tonight at 9", datetime(2026, 3, 10, 21, 0), ""),
+     ("say good morning to mom tomorrow", datetime(2026, 3, 11, 9, 0), "say good morning to mom")],
+)
+def test_parts_of_the_day(text: str, when: datetime, rest: str) -> None:
+    found = parse_when(text, NOW.astimezone())
+    assert found is not None
+    assert found[0].replace(tzinfo=None) == when
+    assert found[1] == rest
+    assert parse_when("good morning", NOW.astimezone()) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "negated"),
+    [("don't remind me about the dentist", True), ("please do not play anything", True),
+     ("never open that app again", True), ("you don't have to set a timer", True),
+     ("don't forget to call the bank", False), ("don't let me forget the keys", False), ("remind me", False)],
+)
+def test_negated_requests_act_on_nothing(text: str, negated: bool) -> None:
+    assert is_negated(text) is negated
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [("switch off the built-in firewall", True), ("deactivate all automatic updates", True),
+     ("wipe the whole drive", True), ("erase the reminder about rent", False), ("wipe my last expense", False),
+     ("stop the music", False), ("turn off the timer", False)],
+)
+def test_destructive_requests_no_skill_covers(text: str, refused: bool) -> None:
+    from agent.safety.refuse import refuses
+
+    assert refuses(text) is refused
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "skill", "args"),
+    [("tomorrow morning remind me to call the garage", "reminder.add", {"text": "call the garage"}),
+     ("hey, in ten minutes remind me to flip the pancakes", "reminder.add", {"text": "flip the pancakes"}),
+     ("nudge me at 6 to go for a run", "reminder.add", {"text": "go for a run"}),
+     ("don't remind me to take the bins out", "chat", {}),
+     ("maybe remind me to buy socks", "reminder.add", None),  # "maybe" is no time: the lead slot does not match
+     ("is there a note about the wifi code", "notes.search", {"query": "wifi code"})],
+)
+def test_requests_with_words_before_them(router: Any, text: str, skill: str, args: dict[str, Any] | None) -> None:
+    intent = _route(router, text)
+    if args is None:  # another tier may still route it; the template with a non-time lead must not
+        assert intent.tier != "template" or intent.skill != skill
+        return
+    assert intent.skill == skill
+    assert {k: v for k, v in intent.args.items() if k in args} == args
 
 
 # --- the new timer skills, end to end on the real scheduler store ----------------------------------------

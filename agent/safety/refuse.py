@@ -20,7 +20,7 @@ _DESTRUCTIVE = re.compile(
     r"|(?:delete|remove|rm|trash|get rid of)\s+(?:all|everything|every|the whole|my whole|my entire|the entire|"
     r"the system|system32|my home|home)\b"
     r"|(?:disable|turn off|switch off|shut off|stop|uninstall|remove|deactivate|bypass)\s+(?:the\s+|my\s+|all\s+)?"
-    r"(?:(?!and\b|then\b)\w+\s+){0,2}(?:firewall|antivirus|anti-virus|defender|security updates|automatic updates|"
+    r"(?:(?!and\b|then\b)[\w-]+\s+){0,2}(?:firewall|antivirus|anti-virus|defender|security updates|automatic updates|"
     r"updates|selinux|apparmor|password|login|encryption|secure boot|two-factor|2fa)\b"
     r"|(?:disable|turn off|switch off|deactivate)\s+(?:the\s+|my\s+|all\s+)?security\b"
     r"|(?:uninstall|remove)\s+(?:the\s+)?(?:kernel|os|operating system|linux|windows)\b"
