@@ -24,6 +24,7 @@ BENCHES: dict[str, list[str]] = {
     "router_latency": ["router_latency.py"],
     "llm_candidates": ["llm_candidates.py"],
     "files": ["files_bench.py", "--docs", "1000"],
+    "files_embed": ["files_embed_bench.py"],
     "timers": ["timers.py"],
     "personal_store": ["personal_store.py"],
     "personal_tools": ["personal_tools.py"],
