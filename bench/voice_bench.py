@@ -190,10 +190,15 @@ def bench_latency(services: Any, stt: WhisperTranscriber, synth: PiperSynthesize
     out: dict[str, Any] = {"how": how, "requests": len(requests), "answered": len(timings),
                            "vad_min_silence_ms": params.min_silence_ms, "early_end_ms": early_ms,
                            "ended_early": service.early_ends}
-    for key in ("eos_to_first_audio", "speech_end_to_first_audio", "stt", "route", "skill", "tts_first_audio"):
+    for t in timings:  # from the last voiced sound to the turn's end: the closing silence, or the early check
+        if "speech_end_to_first_audio" in t and "eos_to_first_audio" in t:
+            t["speech_end_to_eos"] = round(t["speech_end_to_first_audio"] - t["eos_to_first_audio"], 1)
+    for key in ("eos_to_first_audio", "speech_end_to_first_audio", "speech_end_to_eos", "stt", "route", "skill",
+                "tts_first_audio"):
         values = [t[key] for t in timings if key in t]
         if values:
             out[key + "_ms"] = _stats(values)
+    out["each"] = [{k: round(v) for k, v in t.items()} for t in timings]
     return out
 
 

@@ -355,11 +355,17 @@ class WhisperTranscriber(Transcriber):
                 return list(self._model.get_prompt(tokenizer, [], without_timestamps=True))
         return list(self._model.get_prompt(tokenizer, self._prompt_tokens, without_timestamps=True))
 
+    def _max_new_tokens(self, speech: np.ndarray) -> int:
+        """Tokens one 30 s window may produce: about 8 per second of its speech (people say 2-4 words a second), so a
+        looping decode stops early instead of running to Whisper's limit at every fallback temperature."""
+        budget = self._model.max_length // 2 - 4  # what the prompt leaves (faster-whisper checks prompt + new)
+        return max(16, min(budget, int(16 + 8 * min(30.0, speech.size / SAMPLE_RATE))))
+
     def _full(self, speech: np.ndarray) -> tuple[str, float, float]:
         segments, _info = self._model.transcribe(
             speech, beam_size=max(self.beam_size, 5), language="en" if not self.multilingual else None,
             condition_on_previous_text=False, without_timestamps=True, vad_filter=False,
-            initial_prompt=self.prompt or None)
+            initial_prompt=self.prompt or None, max_new_tokens=self._max_new_tokens(speech))
         parts = list(segments)
         if not parts:
             return "", 1.0, -10.0
