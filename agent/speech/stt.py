@@ -358,7 +358,7 @@ class WhisperTranscriber(Transcriber):
     def _max_new_tokens(self, speech: np.ndarray) -> int:
         """Tokens one 30 s window may produce: about 8 per second of its speech (people say 2-4 words a second), so a
         looping decode stops early instead of running to Whisper's limit at every fallback temperature."""
-        budget = self._model.max_length // 2 - 4  # what the prompt leaves (faster-whisper checks prompt + new)
+        budget = int(self._model.max_length) // 2 - 4  # what the prompt leaves (faster-whisper checks prompt + new)
         return max(16, min(budget, int(16 + 8 * min(30.0, speech.size / SAMPLE_RATE))))
 
     def _full(self, speech: np.ndarray) -> tuple[str, float, float]:
