@@ -441,3 +441,42 @@ def test_resident_watcher_and_files_index_skill(services: Services, shared_servi
     finally:
         stop()
     assert services.files is None
+
+
+def test_exact_search_reloads_slowly_changing_vectors_at_most_so_often(tmp_path: Path) -> None:
+    """While an index run moves the generation every batch, a slow reload is not redone at once; a fast one is.
+    The clock is injected: each reading advances it by `step` seconds, so a load 'takes' one step."""
+    import chromadb
+    import numpy as np
+    from chromadb.config import Settings as ChromaSettings
+
+    from agent.files.store import _Exact
+
+    class Clock:
+        def __init__(self, step: float) -> None:
+            self.t, self.step = 0.0, step
+
+        def __call__(self) -> float:
+            self.t += self.step
+            return self.t
+
+    client = chromadb.PersistentClient(path=str(tmp_path / "chroma"),
+                                       settings=ChromaSettings(anonymized_telemetry=False))
+    col = client.get_or_create_collection("vectors", embedding_function=None,
+                                          configuration={"hnsw": {"space": "cosine"}})
+    rng = np.random.default_rng(1)
+    col.upsert(ids=["a", "b"], embeddings=rng.standard_normal((2, 8)).astype(np.float32))
+    slow, fast = _Exact(clock=Clock(0.5)), _Exact(clock=Clock(0.1))
+    for exact in (slow, fast):
+        assert exact.ready(col, 1)
+        assert len(exact.ids) == 2
+    new = rng.standard_normal((1, 8)).astype(np.float32)
+    col.upsert(ids=["c"], embeddings=new)
+    assert slow.ready(col, 2)
+    assert len(slow.ids) == 2  # loaded 1 s ago and a load takes 0.5 s: the vectors of a moment ago
+    assert fast.ready(col, 2)
+    assert sorted(fast.ids) == ["a", "b", "c"]  # a fast reload is done at once
+    slow.clock.t += 10  # type: ignore[attr-defined]
+    assert slow.ready(col, 2)
+    assert sorted(slow.ids) == ["a", "b", "c"]
+    assert [i for i, _ in slow.top(new[0] / np.linalg.norm(new[0]), 1)] == ["c"]

@@ -11,7 +11,8 @@ import hashlib
 import logging
 import os
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,8 @@ _DELETE_BATCH = 500
 # paraphrased queries at 4,000 files (a lone distinctive chunk among thousands of near-duplicate ones), which
 # exact search finds: paraphrase hit@1 0.43 -> 0.67 (held-out), 0.67 -> 0.93 (dev).
 EXACT_MAX_VECTORS = 250_000
+_FREE_RELOAD_S = 0.25  # a reload of the in-memory vectors faster than this is always done at once
+_RELOAD_SHARE = 0.1  # slower ones take at most this share of the time while the store keeps changing
 _LOAD_PAGE = 5000
 
 
@@ -95,11 +98,19 @@ def open_store(directory: Path, url: str | None = None) -> ChunkStore:
 class _Exact:
     """A collection's vectors in memory for exact cosine search, reloaded when its `key` changes. With a
     `snapshot` path the loaded vectors are also saved there (as .npy, for that key), so a new process (`agent
-    search`) maps them in milliseconds instead of reading every vector from Chroma (3 s at 16,000)."""
+    search`) maps them in milliseconds instead of reading every vector from Chroma (3 s at 16,000).
 
-    def __init__(self, snapshot: Path | None = None) -> None:
+    While an index run keeps changing the store (every batch moves the key), a reload that took longer than
+    `_FREE_RELOAD_S` is not repeated before ten times its duration has passed: searches meanwhile use the vectors
+    of a moment ago (files deleted since are still dropped by the manifest and `allowed`; files added since are
+    found by keywords and names until the next reload)."""
+
+    def __init__(self, snapshot: Path | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.lock = threading.Lock()  # searches run on several threads (API, skills, the CLI)
         self.snapshot = snapshot
+        self.clock = clock
+        self.loaded_at = 0.0
+        self.load_s = 0.0
         self.key: object = None
         self.ids: list[str] = []
         self.matrix: npt.NDArray[np.float32] = np.zeros((0, 0), dtype=np.float32)
@@ -109,9 +120,15 @@ class _Exact:
         with self.lock:
             if key == self.key:
                 return True
+            now = self.clock()
+            if (self.key is not None and self.load_s > _FREE_RELOAD_S
+                    and now - self.loaded_at < self.load_s / _RELOAD_SHARE):
+                return True  # reloaded a moment ago, and reloading is slow: use those vectors
             if self._load_snapshot(key):
                 return True
-            return self._load(col, key)
+            ready = self._load(col, key)
+            self.loaded_at, self.load_s = now, self.clock() - now
+            return ready
 
     def _load(self, col: Any, key: object) -> bool:
         total = int(col.count())
