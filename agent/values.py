@@ -166,6 +166,23 @@ _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 _CLOCK = r"(?P<h>\d{1,2})(?::(?P<m>\d{2})|\s(?P<m2>[0-5]\d)(?=\s*(?:a\.?m|p\.?m)))?\s*(?P<ap>a\.?m\.?|p\.?m\.?)?"
 
 
+def _spoken_clock(s: str) -> str:
+    """"half past 3" → "3:30", "quarter to 5" → "4:45", "3 o'clock" → "3" (after `to_digits`)."""
+    s = re.sub(r"\b(?:a\s+)?(half|quarter|\d{1,2}(?:\s+minutes)?)\s+(past|after|to|before)\s+(\d{1,2})\b(?!:)",
+               _past_to, s)
+    return re.sub(r"\b(\d{1,2})\s*o'?\s?clock\b", r"\1", s)
+
+
+def _past_to(m: re.Match[str]) -> str:
+    amount = {"half": 30, "quarter": 15}.get(m.group(1)) or int(m.group(1).split()[0])
+    hour = int(m.group(3))
+    if amount >= 60 or hour > 23:
+        return m.group(0)
+    if m.group(2) in ("to", "before"):
+        return f"{(hour - 1) % 24 or 12}:{60 - amount:02d}"
+    return f"{hour}:{amount:02d}"
+
+
 def _clock(m: re.Match[str], now: datetime) -> datetime | None:
     hour = int(m.group("h"))
     minute = int(m.group("m") or m.group("m2") or 0)
@@ -195,7 +212,7 @@ def parse_when(text: str, now: datetime | None = None) -> tuple[datetime, str] |
         if seconds:
             rest = _cut_phrase(s, m.group(0))
             return now + timedelta(seconds=seconds), rest
-    s = to_digits(s)
+    s = _spoken_clock(to_digits(s))
     day_offset = 0
     day_m = re.search(r"\b(tomorrow|tonight|today|this evening|this afternoon|this morning)\b", s)
     weekday_m = re.search(r"\b(?:on\s+)?(" + "|".join(_WEEKDAYS) + r")\b", s)

@@ -169,6 +169,17 @@ def test_question_forms_that_ask_for_knowledge_or_advice(text: str, topic: bool)
 
 
 @pytest.mark.parametrize(
+    ("text", "hour", "minute"),
+    [("at half past four", 16, 30), ("at a quarter to nine tomorrow", 8, 45), ("at 20 past 6 pm", 18, 20),
+     ("at seven o'clock", 19, 0)],
+)
+def test_clock_times_in_words(text: str, hour: int, minute: int) -> None:
+    found = parse_when(text, NOW.astimezone())
+    assert found is not None
+    assert (found[0].hour, found[0].minute) == (hour, minute)
+
+
+@pytest.mark.parametrize(
     ("text", "when", "rest"),
     [("tomorrow morning", datetime(2026, 3, 11, 9, 0), ""), ("friday evening at 7", datetime(2026, 3, 13, 19, 0), ""),
      ("in the afternoon", datetime(2026, 3, 10, 15, 0), ""), ("tonight at 9", datetime(2026, 3, 10, 21, 0), ""),
@@ -212,7 +223,9 @@ def test_destructive_requests_no_skill_covers(text: str, refused: bool) -> None:
      ("nudge me at 6 to go for a run", "reminder.add", {"text": "go for a run"}),
      ("don't remind me to take the bins out", "chat", {}),
      ("maybe remind me to buy socks", "reminder.add", None),  # "maybe" is no time: the lead slot does not match
-     ("is there a note about the wifi code", "notes.search", {"query": "wifi code"})],
+     ("is there a note about the wifi code", "notes.search", {"query": "wifi code"}),
+     ("could I get a timer of ninety seconds for the toast", "timer.set", {"seconds": 90}),
+     ("note down 14 dollars for lunch as an expense", "finance.expense_add", {"amount": 14.0})],
 )
 def test_requests_with_words_before_them(router: Any, text: str, skill: str, args: dict[str, Any] | None) -> None:
     intent = _route(router, text)

@@ -65,6 +65,10 @@ class _Context:
     history: list[Intent] = field(default_factory=list)
 
 
+_FIT_CANDIDATES = 3  # how far down the semantic ranking a skill whose arguments the words fill may be
+_FIT_MARGIN = 0.08  # ... and how much less similar it may be
+
+
 class Router:
     def __init__(self, settings: Settings, registry: Registry, models: ModelManager | None = None,
                  semantic: SemanticIndex | None = None) -> None:
@@ -142,6 +146,7 @@ class Router:
             best, score = match.best
             rs = self.settings.router
             if score + match.margin >= rs.semantic_threshold and score >= rs.semantic_floor:
+                best = self._fitting(match.ranked, raw, t)
                 return self._decide(raw, t, best, "semantic", score, timings)
             candidates = [s for s, _ in match.ranked[: rs.llm_candidates]]
         rerank = self.settings.router.llm_rerank and "llm" in tiers
@@ -192,6 +197,37 @@ class Router:
         # what was said (or derived from it); defaults stay the skill's business, not a claim about the request
         validated = skill.args.model_validate(args).model_dump(exclude_none=True, exclude_unset=True)
         return Intent(skill_name, validated, tier, confidence, raw, 0.0, None, timings)
+
+    def _fitting(self, ranked: list[tuple[str, float]], raw: str, t: str) -> str:
+        """The nearest skill, unless a nearly as near one finds every argument it requires in the words, and
+        the nearest one lacks what it requires or has no place for those values: "put on a twelve minute timer
+        for the rice" is `timer.set` (twelve minutes fill its `seconds`; `timer.status` takes no duration)."""
+        best = ranked[0][0]
+        best_skill = self.registry.get(best)
+        met = self._needs_met(best, raw, t)
+        if met or best_skill is None:
+            return best
+        fields = set(best_skill.args.model_fields)
+        for name, score in ranked[1:_FIT_CANDIDATES]:
+            if ranked[0][1] - score > _FIT_MARGIN:
+                break
+            skill = self.registry.get(name)
+            if skill is None or not self._needs_met(name, raw, t):
+                continue
+            required = {k for k, f in skill.args.model_fields.items() if f.is_required()}
+            if met is False or not required <= fields:
+                return name
+        return best
+
+    def _needs_met(self, name: str, raw: str, t: str) -> bool | None:
+        """True: the words give every required argument; False: some are missing; None: it needs none."""
+        skill = self.registry.get(name)
+        if skill is None:
+            return None
+        required = {k for k, f in skill.args.model_fields.items() if f.is_required()}
+        if not required:
+            return None
+        return required <= set(extract_args(skill, t, raw))
 
     @staticmethod
     def _arguments(skill: Skill, raw: str, t: str, base: dict[str, Any], slots: bool) -> dict[str, Any]:

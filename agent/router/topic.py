@@ -14,7 +14,8 @@ __all__ = ["is_negated", "is_topic_question"]
 
 _GENERAL = re.compile(
     r"^(?:"
-    r"how (?:do|does|did|can|could|would|should|is|are|come|often|many|far|big|fast|safe|bad|hot|much do|much does)\b"
+    r"how (?:do|does|did|can|could|would|should|is|are|come|often|many|far(?! along)|big|fast|safe|bad|hot|much do|"
+    r"much does)\b"
     r"|why\b|explain\b|define\b|describe\b|what happens\b|what would happen\b|what makes\b|what causes\b"
     r"|tell me (?:about|how|why|what|a fact)\b|who (?:wrote|invented|is|was|were|composed|made|discovered|painted|"
     r"created|founded|directed|sang|won|built|designed)\b"
@@ -47,6 +48,10 @@ _ALWAYS = re.compile(
     r"|(?:are|is) (?:\w+ ){1,4}(?:actually |really |even |still )?(?:safe|bad|good|worth it|necessary|"
     r"dangerous|secure|reliable|healthy|harmful|a good idea|a scam|legit|overrated|worth the money)\??$"
     r"|how (\w+) is too \1\b|how (?:does|do|can|could) (?:a|an) \w+"
+    r"|how should (?:i|we|one|you) (?:go about|approach|start|plan|think|handle|organi[sz]e|choose|pick)\b"
+    r"|how (?:can|do|could|should) (?:i|we) (?:spend less|save|waste less|use less|stop wasting|be more|get more)\b"
+    r"|what (?:kind|sort|type|types|kinds) of [\w ]+ (?:is|are) (?:good|best|better|bad|ideal|recommended)\b"
+    r"|at what (?:\w+ )?(?:temperature|age|point|time of day|speed|rate) (?:does|do|is|are|should|can)\b"
     r"|how (?:do|can|should|could) (?:i|you|we|people|one) (?:get better at|improve|avoid|keep (?:my|from)|learn|"
     r"become|reduce|save (?:money|on)|cut (?:down|back)|deal with|cope with|motivate)\b"
     r"|what(?:'s| is| are) (?!my\b)[\w' -]+ exactly\??$"
@@ -71,7 +76,7 @@ def is_topic_question(t: str) -> bool:
 
 
 _NEGATED = re.compile(r"^(?:(?:please|ok|okay|no|and|but|so)[\s,]+)*(?:don't|dont|do not|never|no need to|you don't "
-                      r"(?:have|need) to)\s+(?!forget\b|let me forget\b)")
+                      r"(?:have|need) to)\s+(?!forget\b|let me forget\b|listen\b|talk\b|speak\b|disturb\b|bother\b)")
 
 
 def is_negated(t: str) -> bool:
