@@ -237,6 +237,8 @@ def summarize(rows: list[dict[str, Any]], settings: Any, decoder: str, margin: f
         "early_end_eligible": round(sum(r.get("early_end", False) for r in rows) / max(1, len(rows)), 4),
         "exact_transcripts": round(sum(r["edits"] == 0 for r in rows) / max(1, len(rows)), 4),
         "stt_ms": _stats([r["ms"] for r in rows]),
+        "slowest": [{k: r[k] for k in ("voice", "ref", "heard", "ms", "path")}
+                    for r in sorted(rows, key=lambda r: -r["ms"])[:3]],
         "paths": paths,
         "per_voice": {voice: {"wer": wer([r for r in rows if r["voice"] == voice]),
                               "skill_accuracy": acc([r for r in rows if r["voice"] == voice], "routed")}
