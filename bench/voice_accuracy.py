@@ -173,6 +173,9 @@ def run(voices: list[str], limit: int | None, decoder: str, overrides: dict[str,
     sentences = load_sentences(limit)
     complete = request_checker(services)
     early_ms = settings.voice.early_end_ms
+    for check in (getattr(stt, "judge", None), complete):  # their router loads now, as the agent's warm-up does
+        if check is not None:
+            check("what time is it")
     stt.transcribe(synthesize(sentences[0]["text"], voices[0]))  # warm
     rows: list[dict[str, Any]] = []
     for voice in voices:

@@ -163,8 +163,9 @@ def bench_latency(services: Any, stt: WhisperTranscriber, synth: PiperSynthesize
         how = "file source paced in real time, buffer output (no PulseAudio)"
     early_ms = services.settings.voice.early_end_ms
     complete = request_checker(services) if early_ms else None
-    if complete is not None:
-        complete("what time is it")  # its router loads now
+    for check in (complete, stt.judge):  # their routers load now, as the agent's warm-up does
+        if check is not None:
+            check("what time is it")
     service = VoiceService(services, source=source, speaker=Speaker(synth, output, chime_on=False), stt=stt,
                            vad=SileroVad(), options=VoiceOptions(wake_word=False, hands_free=True,
                                                                  early_end_ms=early_ms),
