@@ -26,7 +26,14 @@ from agent.speech.devices import DeviceInfo, choose_backend, resolve_device
 from agent.speech.ptt import HotkeyTracker, PttEvent, PttStateMachine, PushToTalk
 from agent.speech.service import VoiceOptions, VoiceService
 from agent.speech.stt import ScriptedTranscriber, WhisperTranscriber, is_degenerate
-from agent.speech.tts import PiperSynthesizer, Speaker, ToneSynthesizer, speakable, split_sentences
+from agent.speech.tts import (
+    PiperSynthesizer,
+    Speaker,
+    ToneSynthesizer,
+    speakable,
+    speech_chunks,
+    split_sentences,
+)
 from agent.speech.vad import Endpointer, EnergyVad, SileroVad, VadParams
 from agent.speech.wake import WhisperWake, is_stop, match_wake
 
@@ -181,6 +188,19 @@ def test_speakable_text_and_sentences():
     assert speakable("10 / 4 = 2.5, and 12% of 3 - 1") == "10 divided by 4 = 2.5, and 12 percent of 3 minus 1"
     assert speakable("See **this** at https://x.y/z") == "See this at a link"
     assert split_sentences("It is 3.5 degrees. Take a coat! OK?") == ["It is 3.5 degrees.", "Take a coat!", "OK?"]
+
+
+@pytest.mark.parametrize(("reply", "chunks"), [
+    ("It's 6:52 AM on Wednesday, December 2, 2026.", ["It's 6:52 AM on Wednesday,", "December 2, 2026."]),
+    ("Today is Wednesday, December 2, 2026; it's 6:52 AM.",
+     ["Today is Wednesday,", "December 2, 2026;", "it's 6:52 AM."]),
+    ("Six times seven is 42. Anything else?", ["Six times seven is 42.", "Anything else?"]),
+    ("Yes, I can.", ["Yes, I can."]),  # too short to cut
+    ("Counting 1, 2, 3, 4 and 5 now.", ["Counting 1, 2, 3, 4 and 5 now."]),  # never before a number
+    ("Done. Well, that took a while, sorry.", ["Done.", "Well, that took a while, sorry."]),  # only the first
+])
+def test_the_first_spoken_chunk_is_cut_at_a_clause_for_sooner_audio(reply, chunks):
+    assert speech_chunks(reply) == chunks
 
 
 def test_degenerate_decodes_are_detected():

@@ -181,3 +181,4 @@ def test_a_misheard_command_word_is_repaired_and_a_question_is_not(tmp_path, ser
     question = stt.transcribe(_flite(tmp_path, "Why is the sky blue?", "slt"))
     assert "sky" in question.text.lower(), question
     assert services.router().route(question.text).skill == "chat", question
+
