@@ -173,9 +173,10 @@ def run(voices: list[str], limit: int | None, decoder: str, overrides: dict[str,
     sentences = load_sentences(limit)
     complete = request_checker(services)
     early_ms = settings.voice.early_end_ms
-    for check in (getattr(stt, "judge", None), complete):  # their router loads now, as the agent's warm-up does
+    for check in (getattr(stt, "judge", None), complete):  # their router loads now (templates and embeddings)
         if check is not None:
             check("what time is it")
+            check("how tall is the tallest tree on the island")
     stt.transcribe(synthesize(sentences[0]["text"], voices[0]))  # warm
     rows: list[dict[str, Any]] = []
     for voice in voices:

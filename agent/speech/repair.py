@@ -207,13 +207,14 @@ def repair_candidates(text: str, lexicon: Lexicon, *, limit: int = 24) -> list[s
 
 def repair_transcript(text: str, lexicon: Lexicon, *, understood: Callable[[str], float],
                       matches: Callable[[str], bool], acoustic: Callable[[list[str]], list[float]] | None = None,
-                      margin: float = 0.5, limit: int = 24, seeds: int = 2, accept: float = 0.9) -> str:
-    """`text` when the router understands it at all (`understood` >= 0.5). Else its repairs that a sentence
+                      margin: float = 0.5, limit: int = 24, seeds: int = 2, accept: float = 0.9,
+                      below: float = 0.5) -> str:
+    """`text` when the router understands it well enough (`understood` >= `below`). Else its repairs that a sentence
     template matches whole (`matches`; one span replaced, or two: first the `seeds` best-ranked one-span repairs,
     then a span of each), kept when the audio supports them about as well as the heard text (`acoustic`: average
     log-probability per token of each text given the audio, within `margin`), the likeliest first; the first one
     `understood` clearly (>= `accept`) wins. Nothing fits: `text`."""
-    if not text or understood(text) >= 0.5:
+    if not text or understood(text) >= below:
         return text
     first = repair_candidates(text, lexicon, limit=limit)
     hits = [c for c in first if matches(c)]

@@ -214,6 +214,7 @@ class WhisperTranscriber(Transcriber):
         self.matches: Matcher | None = None  # with `judge` and `lexicon`: repairs transcripts (see the module doc)
         self.lexicon = lexicon
         self.repair_margin = _REPAIR_MARGIN
+        self.repair_below = 0.5  # only transcripts understood less than this are repaired (measured: see BENCHMARKS)
         self.margin = _MARGIN  # see choose_hypothesis
         self.multilingual = bool(self._model.model.is_multilingual)
         self._tokenizer = Tokenizer(self._model.hf_tokenizer, self.multilingual, task="transcribe",
@@ -282,7 +283,8 @@ class WhisperTranscriber(Transcriber):
                 text = spoken_for(join_compounds(text, self.lexicon))
                 if self.judge is not None and self.matches is not None:
                     text = repair_transcript(text, self.lexicon, understood=self.judge, matches=self.matches,
-                                             acoustic=self._scorer(encoded, speech), margin=self.repair_margin)
+                                             acoustic=self._scorer(encoded, speech), margin=self.repair_margin,
+                                             below=self.repair_below)
         if no_speech > _NO_SPEECH_PROB and logprob < _LOW_LOGPROB:
             _LOGGER.debug("dropped %r: no_speech %.2f, logprob %.2f", text, no_speech, logprob)
             text = ""
