@@ -610,7 +610,8 @@ def warm_up(service: VoiceService) -> None:
     judge = getattr(service.stt, "judge", None)
     for check in (judge, service.complete):  # their router instance loads now, not during the first request
         if check is not None:
-            check("what time is it")
+            check("what time is it")  # the sentence templates
+            check("my laptop feels sluggish today")  # the semantic tier: its embedder's first run happens now
     if service.speaker is not None:
         synth = service.speaker.synth
         sample = synth.synthesize("Ready.")
