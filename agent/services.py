@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import psutil
@@ -148,18 +148,9 @@ class Services:
                 self._pipeline = Pipeline(self)
             return self._pipeline
 
-    def detach(self, component: object) -> None:
-        """Clear the component field that holds `component` (the component stopped)."""
-        for f in fields(self):
-            if f.name in _COMPONENT_FIELDS and getattr(self, f.name) is component:
-                setattr(self, f.name, None)
-
     def context(self, utterance: str = "", *, yes: bool = False, dry_run: bool = False,
                 confirmation: str | None = None) -> SkillContext:
         return SkillContext(self, utterance, yes, dry_run, confirmation)
-
-
-_COMPONENT_FIELDS = frozenset({"notifier", "scheduler", "automation", "files", "voice", "api", "desktop"})
 
 
 def _register_actions(executor: Executor, registry: Registry) -> None:
