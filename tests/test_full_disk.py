@@ -2,7 +2,7 @@
 
 Reads and answers keep working; writes fail with "the disk holding <folder> is full" and lose nothing; `agent run`
 starts on a full data folder; once space is freed, writes work again. Mounting needs root (CAP_SYS_ADMIN): where it
-is impossible the tests skip and say so.
+is impossible the tests fail and say so (CI runs as root).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def small_data_disk(agent_home: Path) -> Iterator[Path]:
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0755", "tmpfs", str(data)],
                              capture_output=True, text=True, check=False)
     if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root / CAP_SYS_ADMIN): {mounted.stderr.strip()}")
+        pytest.fail(f"cannot mount a tmpfs here (needs root / CAP_SYS_ADMIN): {mounted.stderr.strip()}")
     try:
         yield data
     finally:
