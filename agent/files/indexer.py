@@ -453,39 +453,36 @@ class FileIndex:
             self._remove([old], report)
         return None
 
-    def _embed_batch(self, batch: list[_Pending]) -> tuple[list[str], Any, list[str], list[dict[str, Any]],
+    def _embed_batch(self, batch: list[_Pending]) -> tuple[list[str], Any, list[dict[str, Any]],
                                                             list[tuple[str, str, int, str, str]], _Names]:
-        """A batch's chunk ids, vectors, texts, metadata and keyword rows, and its files' name vectors."""
+        """A batch's chunk ids, vectors, metadata and keyword rows (id, path, number, name, text), and its files'
+        name vectors. The text is stored once, in the manifest's keyword index."""
         ids: list[str] = []
-        texts: list[str] = []
         inputs: list[str] = []
         metas: list[dict[str, Any]] = []
         rows: list[tuple[str, str, int, str, str]] = []
         for b in batch:
-            mtime = b.entry.mtime_ns / 1e9
             for i, chunk in enumerate(b.chunks):
                 cid = chunk_id(b.path, i)
                 ids.append(cid)
-                texts.append(chunk)
                 inputs.append(f"{b.name}\n{chunk}")
-                metas.append({"path": b.path, "chunk": i, "mtime": mtime, "sha256": b.entry.sha256,
-                              "name": b.name})
+                metas.append({"path": b.path, "chunk": i})  # what search and deletion read; each key is indexed
                 rows.append((cid, b.path, i, b.name, chunk))
         named = [(b.path, words) for b in batch if b.chunks and (words := name_words(b.name))]
         if not inputs:
-            return ids, None, texts, metas, rows, _Names([], None, [])
+            return ids, None, metas, rows, _Names([], None, [])
         vectors = self._embed(inputs + [w for _, w in named])
         names = _Names([chunk_id(p, -1) for p, _ in named], vectors[len(inputs):], [p for p, _ in named])
-        return ids, vectors[:len(inputs)], texts, metas, rows, names
+        return ids, vectors[:len(inputs)], metas, rows, names
 
-    def _write(self, batch: list[_Pending], ids: list[str], vectors: Any, texts: list[str],
-               metas: list[dict[str, Any]], rows: list[tuple[str, str, int, str, str]], names: _Names) -> None:
+    def _write(self, batch: list[_Pending], ids: list[str], vectors: Any, metas: list[dict[str, Any]],
+               rows: list[tuple[str, str, int, str, str]], names: _Names) -> None:
         """Store a batch of files: mark pending, replace their chunks in Chroma, then commit the manifest."""
         self.manifest.mark_pending(b.path for b in batch)
         stale = [chunk_id(b.old.path, i) for b in batch if b.old for i in range(len(b.chunks), b.old.chunks)]
         self.store.delete_ids(stale)
         if ids:
-            self.store.upsert(ids, vectors, texts, metas)
+            self.store.upsert(ids, vectors, metas)
         if names.ids:
             self.store.upsert_names(names.ids, names.vectors, names.paths)
         self.manifest.commit_files([b.entry for b in batch], rows, done_pending=[b.path for b in batch])

@@ -141,12 +141,13 @@ def search(index: FileIndex, query: str, limit: int = 5) -> SearchResponse:
     chunk_score: dict[tuple[str, int], float] = {}
     texts: dict[tuple[str, int], str] = {}
     ranked_lists: list[list[tuple[str, int, str, float]]] = [
-        [(h.path, h.chunk, h.text, SEMANTIC_WEIGHT * f) for h, f in zip(semantic, sem_factor, strict=True)],
+        [(h.path, h.chunk, "", SEMANTIC_WEIGHT * f) for h, f in zip(semantic, sem_factor, strict=True)],
         [(h.path, h.chunk, h.text, KEYWORD_WEIGHT * h.coverage ** COVERAGE_POWER) for h in keyword]]
     for hits in ranked_lists:
         for rank, (path, chunk, text, weight) in enumerate(hits, 1):
             chunk_score[(path, chunk)] = chunk_score.get((path, chunk), 0.0) + weight / (K + rank)
-            texts.setdefault((path, chunk), text)
+            if text:
+                texts.setdefault((path, chunk), text)
     best: dict[str, tuple[float, int]] = {}
     for (path, chunk), score in chunk_score.items():
         if path not in best or score > best[path][0]:
