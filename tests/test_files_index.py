@@ -480,3 +480,25 @@ def test_exact_search_reloads_slowly_changing_vectors_at_most_so_often(tmp_path:
     assert slow.ready(col, 2)
     assert sorted(slow.ids) == ["a", "b", "c"]
     assert [i for i, _ in slow.top(new[0] / np.linalg.norm(new[0]), 1)] == ["c"]
+
+
+def test_exact_search_centres_similarities_on_the_store_mean_from_enough_vectors() -> None:
+    """From CENTRE_MIN_VECTORS vectors on, similarity is the cosine of the vectors minus the store's mean (the
+    direction every file shares says nothing about which is meant); below it, the plain cosine."""
+    import numpy as np
+
+    from agent.files.store import CENTRE_MIN_VECTORS, _Vectors
+
+    rng = np.random.default_rng(3)
+    shared = rng.standard_normal(16)
+    matrix = (shared + 0.5 * rng.standard_normal((CENTRE_MIN_VECTORS, 16))).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    query = (shared + rng.standard_normal(16)).astype(np.float32)
+    query /= np.linalg.norm(query)
+
+    centred = matrix - matrix.mean(axis=0)
+    expected = centred @ (query - matrix.mean(axis=0))
+    expected /= np.linalg.norm(centred, axis=1) * np.linalg.norm(query - matrix.mean(axis=0))
+    ids = [str(i) for i in range(len(matrix))]
+    assert np.allclose(_Vectors(ids, matrix).similarity(query), expected, atol=1e-4)
+    assert np.allclose(_Vectors(ids[:-1], matrix[:-1]).similarity(query), matrix[:-1] @ query, atol=1e-6)

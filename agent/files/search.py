@@ -8,7 +8,8 @@ lacks (coverage squared), so one common word in common with the query does not o
 match. In the two similarity lists (chunks and names) the weight also grows with how far the item's
 similarity stands above the rest of its list (its z-score over 3): a lone clear match outvotes first place
 in a crowd of near-equal ones, which rank alone cannot tell apart (many files saying much the same thing,
-none of them singled out by the query). A file's score is its best chunk's score plus its exact-match and
+none of them singled out by the query). Similarities are cosines centred on the store's mean vector
+(`agent.files.store.CENTRE_MIN_VECTORS`). A file's score is its best chunk's score plus its exact-match and
 name scores, so a query equal to a file name or a rare exact phrase puts that file first. Results are data:
 snippets are returned as text, never interpreted.
 """
