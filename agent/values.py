@@ -97,7 +97,8 @@ def _normalise(text: str) -> str:
     return _fractions(to_digits(s))
 
 
-_PART = re.compile(r"(" + _NUM + r")\s*(" + _UNIT + r")\b")
+# "5 more minutes", "2 extra minutes", "3 whole hours": a word that qualifies the amount, not the unit
+_PART = re.compile(r"(" + _NUM + r")\s*(?:(?:more|extra|additional|further|whole|full|straight)\s+)?(" + _UNIT + r")\b")
 _JOIN = re.compile(r"^(?:\s|,|and|plus)*$")
 
 

@@ -236,6 +236,49 @@ def test_requests_with_words_before_them(router: Any, text: str, skill: str, arg
     assert {k: v for k, v in intent.args.items() if k in args} == args
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "skill", "args"),
+    [("ugh, the bread is in, start a timer for forty minutes", "timer.set", {"seconds": 2400}),
+     ("wait a second, freeze the egg timer", "timer.pause", {"label": "egg"}),
+     ("I'm about to make a coffee - log 3 dollars for coffee", "finance.expense_add", {"amount": 3.0}),
+     ("I need a fresh password, twenty characters", "password.generate", {"length": 20}),
+     ("we're low on olive oil, put it on the shopping list", "notes.add", {"text": "olive oil", "list": "shopping"}),
+     # another clause with a time: dropping it would change the request
+     ("in 5 minutes, open the garage door", "chat", {}),
+     # another clause that is negated or destructive: nothing acts
+     ("don't stop the music, turn it up", "chat", {}),
+     ("wipe my disk, then set a timer for 5 minutes", "chat", {}),
+     ("I'm cooking, so remind me in 20 minutes to stir the sauce", "reminder.add", {"text": "stir the sauce"})],
+)
+def test_one_clause_is_the_request(router: Any, text: str, skill: str, args: dict[str, Any]) -> None:
+    intent = _route(router, text)
+    assert intent.skill == skill, intent
+    assert {k: v for k, v in intent.args.items() if k in args} == args
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "skill", "args"),
+    [("dont let me forget to water the ferns at 6pm", "reminder.add", {"text": "water the ferns"}),
+     ("whats the time", "time.now", {}),
+     ("do you know of a good tool to convert videos", "tools.recommend", {"need": "convert videos"}),
+     ("any decent video editors for linux", "tools.recommend", {"need": "video editors"}),
+     ("add 10 more minutes to the timer", "timer.adjust", {"seconds": 600}),
+     ("which document has the lease terms", "files.search", {"query": "lease terms"}),
+     ("continue tracking time on the same project", "timetrack.resume", {}),
+     ("memo: gate code is 4512; ask Ana", "notes.add", {"text": "gate code is 4512; ask Ana"}),
+     ("email my saved passwords to this address", "chat", {}),
+     ("any tips for keeping a budget", "chat", {})],
+)
+def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]) -> None:
+    """Missing apostrophes, "do you know of", a kind of tool named by what it edits, "10 more minutes",
+    "which file has", an anaphoric project, punctuation kept in free text, secrets never sent, advice."""
+    intent = _route(router, text)
+    assert intent.skill == skill, intent
+    assert {k: v for k, v in intent.args.items() if k in args} == args
+
+
 # --- the new timer skills, end to end on the real scheduler store ----------------------------------------
 
 @pytest.mark.slow

@@ -33,6 +33,7 @@ from agent.router.topic import is_negated, is_topic_question
 from agent.safety.refuse import refuses
 from agent.skills.base import Skill, sentence_file
 from agent.skills.registry import Registry
+from agent.values import find_duration, parse_when
 
 __all__ = ["Router", "clarifying_question"]
 
@@ -56,6 +57,10 @@ _QUESTIONS = {
     "need": "What do you need a tool for?",
 }
 _CANCEL_IT = re.compile(r"^(?:cancel|stop|delete|remove|never mind) (?:it|that|that one)$")
+_CLAUSES = re.compile(r"\s*(?:[,;]|:(?=\s)|\s[-–—]\s|[.!?](?:\s|$))\s*")
+_IDIOM = re.compile(r"\b(?:wait|hang on|hold on|just|give me|one|for)\s+(?:a|one|just a)\s+(?:sec|second|minute|moment|"
+                    r"mo|tick)\b")
+_PRONOUNS = frozenset({"it", "that", "this", "them", "these", "those", "me", "one", "that one", "this one"})
 _FOLLOW_UP = re.compile(r"^(?:and|what about|how about|also|ok and|then)\b\s*(?:the\s+|my\s+)?(.*)$")
 
 
@@ -134,10 +139,17 @@ class Router:
         timings["template"] = (time.perf_counter() - t0) * 1000
         if found is not None:
             return self._decide(raw, t, found.skill, "template", 0.95, timings, base=found.args, slots=True)
-        if refuses(t):
+        if refuses(t) or any(refuses(clean(p)) for p in _CLAUSES.split(raw) if p and p.strip() != raw.strip()):
             return self._decide(raw, t, "chat", "refuse", 0.9, timings)
         if is_topic_question(t) or is_negated(t):
             return self._decide(raw, t, "chat", "topic", 0.8, timings)
+        if "template" in tiers:
+            t3 = time.perf_counter()
+            part = self._clause(raw)
+            timings["clause"] = (time.perf_counter() - t3) * 1000
+            if part is not None:
+                return self._decide(raw, t, part[1].skill, "clause", 0.9, timings,
+                                    base=self._clause_args(part[1], raw, t), slots=True)
         candidates: list[str] = []
         if self.semantic is not None and len(self.registry) > 1 and "semantic" in tiers:
             t1 = time.perf_counter()
@@ -161,6 +173,38 @@ class Router:
             except ModelError:
                 _LOGGER.warning("LLM tier failed; falling back to chat")
         return self._decide(raw, t, "chat", "fallback", 0.3, timings)
+
+    def _clause(self, raw: str) -> tuple[str, SentenceMatch] | None:
+        """One clause of a request that a sentence template matches whole, when the rest is only talk around
+        it: "hang on, freeze the tea timer", "put on a timer for twenty minutes, the cookies just went in".
+        Not when another clause names a time or a duration ("in 5 minutes, open the garage door" is not a
+        request to open it now), is negated, or is a request of another skill."""
+        parts = [p.strip(" ,;.-") for p in _CLAUSES.split(tidy(raw))]
+        parts = [p for p in parts if p]
+        if len(parts) < 2:
+            return None
+        matched: list[tuple[str, SentenceMatch]] = []
+        for part in parts:
+            found = self.match_sentence(part)
+            if found is not None:
+                matched.append((part, found))
+        if not matched or len({f.skill for _, f in matched}) > 1:
+            return None
+        rest = [p for p in parts if p not in {m for m, _ in matched}]
+        for other in rest:
+            low = _IDIOM.sub(" ", clean(other))  # "wait a second" names no duration
+            if find_duration(low) or parse_when(low) or is_negated(low) or refuses(low):
+                return None
+        return matched[0]
+
+    def _clause_args(self, found: SentenceMatch, raw: str, t: str) -> dict[str, Any]:
+        """The clause's slots, less pronouns ("save it for me"); when that leaves nothing, the other clauses'
+        words may give the arguments ("I need a new password, 16 chars with symbols")."""
+        said = {k: v for k, v in found.args.items() if not (isinstance(v, str) and v.lower() in _PRONOUNS)}
+        skill = self.registry.get(found.skill)
+        if skill is None or (said and len(said) == len(found.args)):
+            return said
+        return {**extract_args(skill, t, raw), **said}
 
     def _follow_up(self, t: str) -> tuple[str, str, dict[str, Any]] | None:
         """"and memory?" after a CPU question → the same skill with the new detail."""
@@ -241,7 +285,7 @@ class Router:
         if isinstance(request, str):
             args = {**extract_args(skill, clean(request), request), **args}
         required = {k for k, f in skill.args.model_fields.items() if f.is_required()}
-        if required - set(args):  # the template decided the skill; the extractor finds what it must have
+        if required - set(args) or not args:  # the template decided the skill; the extractor finds the rest
             whole = extract_args(skill, t, raw)
             wanted = set(fields) if not args else required  # a template without slots: the extractor reads all
             args.update({k: v for k, v in whole.items() if k in wanted and k not in args})

@@ -40,6 +40,8 @@ _SKIP_WORDS = ["please", "can you", "could you", "would you", "will you", "for m
                "i want you to", "hey", "ok", "okay", "um", "uh", "so", "just", "quickly", "now"]
 _HA_SKIP = HA_SKIP_WORDS + _SKIP_WORDS
 _LEADING = re.compile(r"^[\s\-–—:,;.]+|[\s\-–—:,;.!?]+$")
+_NOT_A_NAME = re.compile(r"^(?:a|an|another|some|one|any|new|fresh|random|strong|stronger|secure|safe|different|"
+                        r"unique|better|good|long|longer|short|complex)\b", re.I)
 _NAMES = frozenset({"query", "name", "project", "target", "need"})
 _ARTICLE = re.compile(r"^(?:the|my|a|an|our|this|that)\s+", re.I)
 
@@ -69,11 +71,23 @@ def _merge(files: Iterable[Path]) -> dict[str, Any]:
     merged: dict[str, Any] = {"language": "en", "intents": {}, "lists": {}, "expansion_rules": {}}
     for path in [_COMMON, *files]:
         data = load_sentence_file(path)
-        for key in ("lists", "expansion_rules"):
-            merged[key].update(data.get(key) or {})
+        merged["lists"].update(data.get("lists") or {})
+        merged["expansion_rules"].update({k: _apostrophe_optional(str(v))
+                                          for k, v in (data.get("expansion_rules") or {}).items()})
         for name, intent in (data.get("intents") or {}).items():
-            merged["intents"].setdefault(name, {"data": []})["data"].extend(intent.get("data", []))
+            blocks = [{**b, "sentences": [_apostrophe_optional(x) for x in b.get("sentences", [])]}
+                      for b in intent.get("data", [])]
+            merged["intents"].setdefault(name, {"data": []})["data"].extend(blocks)
     return merged
+
+
+_CONTRACTION = re.compile(r"(?<![{<\w'])([a-z]+)'([a-z]{1,2})\b(?![}>])")
+
+
+def _apostrophe_optional(sentence: str) -> str:
+    """Typed requests often drop the apostrophe ("dont let me forget", "whats the time"): a template word
+    with one matches both spellings."""
+    return _CONTRACTION.sub(lambda m: f"({m.group(1)}'{m.group(2)}|{m.group(1)}{m.group(2)})", sentence)
 
 
 def _verbatim(text: str) -> str:
@@ -162,6 +176,8 @@ def _convert(result: RecognizeResult) -> dict[str, Any] | None:
             args["label"] = label
         elif entity.is_wildcard:
             value = _verbatim(text)
+            if name == "name" and _NOT_A_NAME.match(value):  # "I need a fresh password" names no stored one
+                return None
             if name in _NAMES:  # "about the garage" searches for "garage"; a note's text stays as said
                 value = _ARTICLE.sub("", value)
             if not value:
@@ -239,6 +255,8 @@ class SentenceMatcher:
                 for result in recognize_all(text, intents, skip_words=_SKIP_WORDS, language="en"):
                     args = _convert(result)
                     if args is not None:
+                        args = {k: _as_said(v, text) if k in _FREE_TEXT and isinstance(v, str) else v
+                                for k, v in args.items()}
                         found.append(SentenceMatch(result.intent.name, args, _literal(result), "skills"))
         for intents, words in self._ha.values():
             if not words or words & said:
@@ -252,6 +270,18 @@ class SentenceMatcher:
 
 
 _TOKEN = re.compile(r"[a-z0-9']+")
+_FREE_TEXT = frozenset({"text", "note"})
+_PUNCT_GAP = r"[\s,:;.!?()\"'\u2013\u2014-]*"
+
+
+def _as_said(value: str, original: str) -> str:
+    """A free-text slot with the user's own punctuation and case: hassil matches without punctuation, so
+    "ideas for the blog: home automation" came back as "ideas for the blog home automation"."""
+    words = value.split()
+    if not words:
+        return value
+    m = re.search(_PUNCT_GAP.join(re.escape(w) for w in words), original, flags=re.I)
+    return original[m.start():m.end()] if m else value
 _STOP = frozenset({"the", "my", "a", "an", "our", "this", "that", "to", "of", "in", "on", "for", "is", "it", "i",
                    "me", "and", "or", "with", "at", "by", "be", "s", "some", "one", "your", "you", "what", "what's",
                    "whats", "are", "how", "do", "does", "did", "can", "could", "please", "all", "any", "get", "give",

@@ -11,9 +11,13 @@ import re
 
 __all__ = ["clean", "tidy"]
 
-_FILLERS = re.compile(r"\b(?:um+|uh+|er+m?|hmm+|ah+|you know|okay so|ok so|so um|well)\b[,]?\s*", re.I)
+# "you know" is a filler in "set a, you know, timer", not in "do you know of a good editor"
+_FILLERS = re.compile(r"\b(?:um+|uh+|er+m?|hmm+|ah+|okay so|ok so|so um|well|"
+                      r"(?<!do )(?<!did )(?<!if )(?<!don't )you know(?! (?:of|any|a|an|some|the|how|what|where|when|"
+                      r"why|who|if|whether|about|that|it|this|my)\b)|you know what(?=,))\b[,]?\s*", re.I)
 _POLITE = re.compile(r"^(?:hey|hi|ok|okay)?\s*(?:agent|computer|assistant)?[,]?\s*"
-                     r"(?:(?:can|could|would|will) you(?: please)?|please|i'd like you to|i want you to)?\s*", re.I)
+                     r"(?:(?:can|could|would|will) you(?: (?:please|pls|plz|kindly))?|please|pls|plz|kindly|"
+                     r"i'd like you to|i want you to|i need you to)?\s*", re.I)
 
 
 def tidy(text: str) -> str:
@@ -33,5 +37,5 @@ def clean(text: str) -> str:
     s = re.sub(r"\.(?=\s|$)", " ", s)
     s = re.sub(r"\s+,", ",", s)
     s = _POLITE.sub("", s, count=1)
-    s = re.sub(r"\bplease\b", "", s)
+    s = re.sub(r"\b(?:please|pls|plz)\b", "", s)
     return re.sub(r"\s+", " ", s).strip(" ,")

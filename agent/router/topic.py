@@ -54,9 +54,13 @@ _ALWAYS = re.compile(
     r"|at what (?:\w+ )?(?:temperature|age|point|time of day|speed|rate) (?:does|do|is|are|should|can)\b"
     r"|how (?:do|can|should|could) (?:i|you|we|people|one) (?:get better at|improve|avoid|keep (?:my|from)|learn|"
     r"become|reduce|save (?:money|on)|cut (?:down|back)|deal with|cope with|motivate)\b"
-    r"|what(?:'s| is| are) (?!my\b)[\w' -]+ exactly\??$"
+    r"|what(?:'s| is| are) (?!my\b|you\b|your\b)[\w' -]+ exactly\??$"
     r"|what(?:'s| is) the \w+(?: \w+)? (?:technique|method|rule|principle|theory|concept|law|effect|trick)\b"
     r"|tell me (?:a|an|some) (?:\w+ )?(?:fact|facts|joke|jokes|story|riddle|quote)\b"
+    r"|(?!.*\b(?:tools?|apps?|programs?|software|editors?|players?|utility|utilities)\b)"
+    r"(?:any|got any|have any|some|give me(?: some| a few)?|i need(?: some)?) (?:good |quick |practical )?"
+    r"(?:tips|advice|pointers|ideas|suggestions|hints) (?:for|on|about|to|how)\b"
+    r"|what are (?:some |the )?(?:good |best |easy |simple )?(?:ways|tips|tricks|habits) (?:to|for|of)\b"
     r")")
 
 

@@ -27,6 +27,11 @@ _DESTRUCTIVE = re.compile(
     r"|(?:rm\s+-rf|sudo\s+rm|mkfs|dd\s+if=|chmod\s+-r\s+777)"
     r"|(?:factory reset|reset)\s+(?:my|the|this)\s+(?:computer|machine|pc|laptop|system)\b"
     r"|(?:kill|stop)\s+(?:all|every)\s+(?:process|processes|programs)\b"
+    # secrets and files sent off the machine: nothing the agent stores ever leaves it
+    r"|(?:send|email|e-mail|mail|upload|post|share|forward|text|export|copy|leak|publish|give)\s+(?:me\s+)?"
+    r"(?:(?!to\b)[\w'-]+\s+){0,4}(?:passwords?|credentials|logins?|secrets?|keys?|vault|notes|files|documents|"
+    r"expenses|history)\s+(?:(?!to\b)[\w'-]+\s+){0,2}(?:to|with|on|at)\s+(?!my clipboard\b|the clipboard\b|clipboard\b|"
+    r"csv\b|a csv\b|a file\b|me\b)"
     r")", re.I)
 
 

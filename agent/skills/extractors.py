@@ -14,6 +14,11 @@ FOLDERS = {"downloads": "~/Downloads", "documents": "~/Documents", "desktop": "~
 
 def extract_query(t: str) -> dict[str, Any]:
     patterns = [
+        r"\b(?:that|which|where)\s+(?:i\s+|we\s+)?(?:mentions?|mentioned|talks? about|contains?|has|have|had|says?|"
+        r"said|is about|are about|was about|covers|discusses|includes|lists|wrote about)\s+"
+        r"(?:the\s+|my\s+|a\s+|an\s+)?(.+)$",
+        r"^(?:which|what)\s+(?:files?|documents?|docs?|pdfs?|notes?)\s+(?:has|have|had|holds|contains?|includes|lists|"
+        r"mentions|talks about|is about)\s+(?:the\s+|my\s+|a\s+|an\s+)?(.+)$",
         r"\b(?:about|regarding|mentioning|on|concerning|for|with)\s+(?:the\s+|my\s+)?(.+)$",
         r"\b(?:find|search|look for|locate|where is|where's|where did i (?:save|put))\s+(?:my\s+|the\s+)?(.+)$",
     ]

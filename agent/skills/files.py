@@ -232,7 +232,8 @@ def _extract_index(t: str) -> dict[str, Any]:
     for word, path in FOLDERS.items():
         if re.search(rf"\b{word}\b", t):
             return {"path": path}
-    m = re.search(r"\b(?:index|scan|reindex|re-index|crawl)\s+(?:my\s+|the\s+)?([\w.-]+)\s+(?:folder|directory|dir)", t)
+    m = re.search(r"\b(?:index|scan|reindex|re-index|crawl|add|include|put)\s+(?:my\s+|the\s+)?([\w.-]+)\s+"
+                  r"(?:folder|directory|dir)", t)
     if m:
         return {"path": f"~/{m.group(1)}"}
     if re.search(r"\b(?:reindex|re-index|rebuild|update|refresh)\b|\b(?:my files|everything|all (?:my )?(?:files|"

@@ -293,12 +293,13 @@ def _report(args: PeriodArgs, ctx: SkillContext) -> SkillResult:
 
 # -- arguments from the words (the router's rule extractor for these skills) --------------------
 _X_CATEGORY_WORDS = {
-    "food": r"lunch|dinner|breakfast|restaurant|coffee|food|pizza|snack|meal|takeout",
+    "food": r"lunch|dinner|breakfast|brunch|restaurant|coffee|food|pizza|snack|meal|takeout|takeaway|cafe",
     "groceries": r"groceries|grocery|supermarket|market",
-    "transport": r"taxi|uber|bus|train|gas|fuel|parking|metro|subway|ticket|petrol",
-    "housing": r"rent|mortgage|electricity|water bill|utilities|internet bill",
-    "entertainment": r"movie|cinema|concert|game|netflix|spotify|book",
-    "health": r"pharmacy|doctor|dentist|medicine|pills|gym",
+    "transport": r"transport|transportation|taxi|cab|uber|lyft|bus|train|gas|fuel|parking|metro|subway|ticket"
+                 r"|petrol|tolls?",
+    "housing": r"housing|rent|mortgage|electricity|electric bill|water bill|utilities|internet bill|heating",
+    "entertainment": r"entertainment|movies?|cinema|concert|games?|netflix|spotify|books?",
+    "health": r"health|pharmacy|doctor|dentist|medicine|pills|gym|prescription",
     "shopping": r"clothes|shoes|amazon|shopping",
 }
 

@@ -320,6 +320,7 @@ def _extract_reminder(t: str, now: datetime | None = None) -> dict[str, Any]:
     rest = re.sub(r"^(?:for|to|that|about|of)\s+", "", rest.strip(" :,"))
     rest = re.sub(r"\s+(?:to|at|on|for)$", "", rest).strip(" ,.")
     rest = re.sub(r"^remind me\s+(?:to\s+)?", "", rest)
+    rest = re.sub(r"(?:[\s,]+(?:remind me|please|pls|thanks|thank you|ok|okay|for me|will you|ok\?))+$", "", rest)
     if rest:
         out["text"] = rest
     return out

@@ -371,7 +371,8 @@ def _report(args: PeriodArgs, ctx: SkillContext) -> SkillResult:
 
 
 # -- arguments from the words (the router's rule extractor for these skills) --------------------
-_X_NOT_PROJECTS = {"my", "the", "a", "this", "that", "current", "new", "work", "time", "it", "some"}
+_X_NOT_PROJECTS = {"my", "the", "a", "this", "that", "current", "new", "work", "time", "it", "some", "same", "previous",
+                   "last", "usual", "old", "paused", "other"}
 
 
 def _extract_project(t: str) -> dict[str, Any]:

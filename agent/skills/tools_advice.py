@@ -304,9 +304,17 @@ def register_actions(executor: Executor) -> None:
 
 
 # -- arguments from the words (the router's rule extractor for these skills) --------------------
+_ASKING = re.compile(r"^(?:(?:what's|whats|what|which|is|are|there|do|you|know|of|got|have|any|a|an|the|some|me|good|"
+                     r"best|decent|nice|solid|free|lightweight|simple|reliable|recommended|recommend|suggest)\s+)+")
+
+
 def _extract_need(t: str) -> dict[str, Any]:
     if re.search(r"\binstall\b", t):
         return {"need": t.strip()}
+    kind = re.search(r"\b((?:\w+\s+){0,3}(?:editor|player|manager|viewer|client|reader|converter|recorder|tracker|"
+                     r"planner|launcher)s?)\b", t)
+    if kind:  # "a decent music player": the kind of tool is the need
+        return {"need": _ASKING.sub("", kind.group(1)).strip()}
     m = re.search(r"\b(?:for|to)\s+(.+)$", t) or re.search(r"\bneed\s+(?:a\s+|an\s+|some\s+)?(.+)$", t)
     if m is None:
         m = re.search(r"\b(?:recommend|suggest)\s+(?:me\s+)?(?:a\s+|an\s+|some\s+)?(.+)$", t)
