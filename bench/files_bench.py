@@ -1,6 +1,6 @@
 """File index benchmark: build a synthetic corpus, `agent index` it, `agent search` it, measure.
 
-    .venv/bin/python bench/files_bench.py [--docs 1000] [--queries 50] [--no-kill] [--keep]
+    .venv/bin/python bench/files_bench.py [--docs 1000] [--queries 50] [--no-kill] [--keep] [--heldout2 FILE]
 
 Prints one JSON summary: index throughput (files/s, chunks/s, from the CLI's own report, and wall time with
 process start and model load), search latency p50/p90 over the queries (in one resident process, as the
@@ -178,6 +178,9 @@ HELDOUT = [
      "foyer from October to December.", "prints from the harbour series",
      "details of the show where my pictures are displayed"),
 ]
+# A third set, written by someone who had not read the ranking code, after the last ranking change: a JSON list of
+# {name, content, phrase, paraphrase}, placed like HELDOUT (kinds heldout2_*). Read as it is, never edited.
+HELDOUT2 = ROOT / "bench" / "data" / "files_heldout2.json"
 ADJ = ["crimson", "silent", "copper", "velvet", "arctic", "hollow", "amber", "iron", "paper", "glass"]
 ANIMALS = ["pangolin", "heron", "lynx", "marmot", "ibis", "otter", "gecko", "bison", "kestrel", "newt"]
 NOUNS = ["accord", "protocol", "ledger", "charter", "manifest", "doctrine", "compact", "almanac"]
@@ -204,8 +207,18 @@ def _paragraph(rng: random.Random, topic: str, sentences: int) -> str:
     return " ".join(out)
 
 
-def make_corpus(root: Path, n: int, seed: int = 11) -> list[dict[str, str]]:
-    """`n` documents under `root`; returns the distinctive queries [{kind, query, expect}]."""
+def load_heldout2(path: Path | None) -> list[tuple[str, str, str, str]]:
+    """The third held-out set as (name, content, phrase, paraphrase); empty without the file."""
+    if path is None or not path.is_file():
+        return []
+    return [(d["name"], d["content"], d["phrase"], d["paraphrase"])
+            for d in json.loads(path.read_text(encoding="utf-8"))]
+
+
+def make_corpus(root: Path, n: int, seed: int = 11, heldout2: list[tuple[str, str, str, str]] | None = None
+                ) -> list[dict[str, str]]:
+    """`n` documents under `root`; returns the distinctive queries [{kind, query, expect}]. `heldout2` files are
+    placed like HELDOUT's, with filler from their own random stream (the rest of the corpus stays the same)."""
     from tests.files_corpus import write_docx
 
     rng = random.Random(seed)
@@ -229,6 +242,19 @@ def make_corpus(root: Path, n: int, seed: int = 11) -> list[dict[str, str]]:
         queries += [{"kind": "heldout_phrase", "query": phrase, "expect": name},
                     {"kind": "heldout_paraphrase", "query": paraphrase, "expect": name},
                     {"kind": "heldout_name", "query": name, "expect": name}]
+        made += 1
+    rng2 = random.Random(seed + 1)
+    for j, (name, sentence, phrase, paraphrase) in enumerate(heldout2 or []):
+        folder = root / topics[j % len(topics)] / "notes"
+        folder.mkdir(parents=True, exist_ok=True)
+        if (folder / name).exists():
+            raise SystemExit(f"heldout2: {name} is already in the corpus")
+        filler = _paragraph(rng2, topics[j % len(topics)], rng2.randint(2, 6))
+        (folder / name).write_text(f"{filler}\n\n{sentence}\n\n{filler}\n" if j % 3 == 0 else
+                                   f"{sentence}\n\n{filler}\n", encoding="utf-8")
+        queries += [{"kind": "heldout2_phrase", "query": phrase, "expect": name},
+                    {"kind": "heldout2_paraphrase", "query": paraphrase, "expect": name},
+                    {"kind": "heldout2_name", "query": name, "expect": name}]
         made += 1
     for i in range(20):
         adj, animal, noun = ADJ[i % 10], ANIMALS[(i * 3) % 10], NOUNS[i % 8]
@@ -356,7 +382,7 @@ def _search_eval(home: Path, queries: list[dict[str, str]], extra: list[str], n:
                            "max": round(max(latencies), 1)},
             "distinctive": {"queries": len(allv), "hit@1": round(sum(a for a, _ in allv) / len(allv), 3),
                             "hit@5": round(sum(b for _, b in allv) / len(allv), 3), "by_kind": per_kind},
-            "misses_at_1": misses[:20]}
+            "misses_at_1": misses[:40]}
 
 
 def _chunk_state(home: Path) -> dict[str, int]:
@@ -400,11 +426,13 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=50, help="latency sample size (at least the distinctive ones)")
     ap.add_argument("--no-kill", action="store_true", help="skip the kill-and-resume run")
     ap.add_argument("--keep", action="store_true", help="keep the temporary corpus and agent home")
+    ap.add_argument("--heldout2", default=str(HELDOUT2),
+                    help="the third held-out set (JSON); '' to leave it out (default: %(default)s when present)")
     ns = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="files-bench-"))
     try:
         corpus = work / "corpus"
-        queries = make_corpus(corpus, ns.docs)
+        queries = make_corpus(corpus, ns.docs, heldout2=load_heldout2(Path(ns.heldout2) if ns.heldout2 else None))
         home = work / "home"
         home.mkdir()
         warm = work / "warm"  # the one-time cost (quantizing the embedder into the cache) is not the run's
