@@ -232,9 +232,9 @@ class VoiceSettings(_Strict):
     vad_neg_threshold: float = Field(0.35, gt=0.0, lt=1.0, description="probability below which it is silence")
     vad_min_speech_ms: int = Field(200, ge=32, le=5000, description="shorter bursts are ignored")
     vad_min_silence_ms: int = Field(500, ge=100, le=5000, description="silence that ends an utterance")
-    early_end_ms: int = Field(100, ge=0, le=5000, description="after this much silence, transcribe what was heard "
-                              "and end the turn at once if it is a complete request (\"what time is it\") and the "
-                              "speaker is still silent; open requests (\"set a timer for ...\") wait for "
+    early_end_ms: int = Field(100, ge=0, le=5000, description="what was heard is transcribed from the first silent "
+                              "window on; a complete request (\"what time is it\") ends the turn once the silence "
+                              "lasts this long; open requests (\"set a timer for ...\") wait for "
                               "vad_min_silence_ms; 0: off")
     max_utterance_s: float = Field(15.0, ge=2.0, le=60.0)
 

@@ -13,10 +13,12 @@ spoken by flite's slt, rms, awb and kal16 voices and by espeak-ng (none of them 
 - `standard`: faster-whisper's `transcribe()` with its defaults (30 s window, beam 5, temperature fallback), the
   reference point.
 
-Early end of turn: every pause inside a clip at least `voice.early_end_ms` long (Silero VAD) is a point where the
-live loop would ask whether what was said so far is a complete request; a "yes" before the sentence is over would
-cut the person off. `cutoffs` counts those (target 0); `early_end_eligible` is the share of whole clips the loop
-would end early.
+Early end of turn: each clip is also fed window by window through the live loop's endpointer (Silero VAD, the
+configured `vad_*` settings): at the first silent window of every pause the loop transcribes what was said so far,
+and ends the turn when that transcript is a complete request and the pause reaches `voice.early_end_ms`. An early
+end before the clip's last voiced window would cut the person off: `cutoffs` counts those (target 0).
+`early_end_eligible` is the share of clips the loop ends early; `early_end_wer` the WER of the transcripts those
+early ends act on (decoded from the audio up to the first silent window), against the same clips' `wer`.
 
 Reported: WER (after a normalizer that spells numbers as words and expands contractions, on both sides), skill
 accuracy of the transcript through the router (and of the sentence text itself: the router's own ceiling), free
@@ -48,10 +50,10 @@ import numpy as np  # noqa: E402
 
 from agent.config import load_settings  # noqa: E402
 from agent.services import build_services  # noqa: E402
-from agent.speech.audio import SAMPLE_RATE, read_audio  # noqa: E402
-from agent.speech.stt import WhisperTranscriber  # noqa: E402
+from agent.speech.audio import BLOCK, SAMPLE_RATE, read_audio  # noqa: E402
+from agent.speech.stt import WhisperTranscriber, vad_params  # noqa: E402
 from agent.speech.understand import request_checker  # noqa: E402
-from agent.speech.vad import VadParams, speech_segments  # noqa: E402
+from agent.speech.vad import Endpointer, SileroVad, VadParams  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 SENTENCES = ROOT / "data" / "voice_commands.jsonl"
@@ -173,6 +175,7 @@ def run(voices: list[str], limit: int | None, decoder: str, overrides: dict[str,
     sentences = load_sentences(limit)
     complete = request_checker(services)
     early_ms = settings.voice.early_end_ms
+    vad = SileroVad()
     for check in (getattr(stt, "judge", None), complete):  # their router loads now (templates and embeddings)
         if check is not None:
             check("what time is it")
@@ -193,23 +196,47 @@ def run(voices: list[str], limit: int | None, decoder: str, overrides: dict[str,
                    "edits": edit_distance(ref, hyp), "words": len(ref), "skill": s["skill"],
                    "routed": _route(router, text), "text_routed": _route(router, s["text"])}
             if standard is None and early_ms:
-                row["early_end"] = bool(text) and complete(text)
-                row["cutoffs"] = _cutoffs(stt, complete, audio, early_ms)
+                early, row["cutoffs"] = live_turn(stt, complete, audio, vad_params(settings), early_ms, vad)
+                row["early_end"] = early is not None
+                if early is not None:
+                    row["early_heard"] = early
+                    row["early_edits"] = edit_distance(ref, normalize(early).split())
             if s.get("free"):
                 row["free_kept"] = f" {normalize(s['free'])} " in f" {' '.join(hyp)} "
             rows.append(row)
     return summarize(rows, settings, decoder, getattr(stt, "margin", None))
 
 
-def _cutoffs(stt: Any, complete: Any, audio: np.ndarray, early_ms: int) -> list[str]:
-    """What the live loop would have taken as a complete request at a pause inside the clip (each one a cut-off)."""
-    pauses = speech_segments(audio, VadParams(min_silence_ms=max(100, early_ms), pre_roll_ms=0))
+def live_turn(stt: Any, complete: Any, audio: np.ndarray, params: VadParams, early_ms: int,
+              vad: Any) -> tuple[str | None, list[str]]:
+    """The clip through the live loop's early end of turn (`VoiceService._maybe_end_early`): the transcript the
+    turn ends early with (None: it waits for the full silence) and the early ends that would cut the speaker off
+    (complete transcripts taken at a pause before the clip's last voiced window)."""
+    vad.reset()
+    ep = Endpointer(params)
+    windows = [audio[i:i + BLOCK] for i in range(0, audio.size - BLOCK + 1, BLOCK)]
+    probs = [vad.probability(w) for w in windows]
+    last_voiced = max((i for i, p in enumerate(probs) if p >= params.threshold), default=-1)
+    asked: dict[tuple[float, int], np.ndarray] = {}
+    heard: dict[tuple[float, int], str] = {}
     cut: list[str] = []
-    for segment in pauses[:-1]:
-        heard = stt.transcribe(audio[:segment.end + int(early_ms * SAMPLE_RATE / 1000)]).text
-        if heard and complete(heard):
-            cut.append(heard)
-    return cut
+    for i, (window, prob) in enumerate(zip(windows, probs, strict=True)):
+        if ep.feed(window, prob, now=i * BLOCK / SAMPLE_RATE) is not None or not ep.in_speech or ep.silent_ms <= 0:
+            continue
+        turn = ep.turn
+        if turn not in asked:
+            asked[turn] = ep.snapshot()  # the first silent window: the loop transcribes what was said so far
+        if ep.silent_ms < early_ms:
+            continue
+        if turn in heard:
+            continue  # this pause was judged already
+        text = heard[turn] = stt.transcribe(asked[turn]).text
+        if text and complete(text):
+            if i < last_voiced:  # the speaker goes on after this pause: counted, and checked on as if not cut
+                cut.append(text)
+                continue
+            return text, cut
+    return None, cut
 
 
 def summarize(rows: list[dict[str, Any]], settings: Any, decoder: str, margin: float | None = None) -> dict[str, Any]:
@@ -221,6 +248,7 @@ def summarize(rows: list[dict[str, Any]], settings: Any, decoder: str, margin: f
 
     voices = sorted({r["voice"] for r in rows}, key=lambda v: VOICES.index(v) if v in VOICES else 99)
     free = [r for r in rows if "free_kept" in r]
+    early = [r for r in rows if "early_heard" in r]
     paths: dict[str, int] = {}
     for r in rows:
         paths[r["path"]] = paths.get(r["path"], 0) + 1
@@ -239,6 +267,10 @@ def summarize(rows: list[dict[str, Any]], settings: Any, decoder: str, margin: f
         "cutoffs": sum(len(r.get("cutoffs", [])) for r in rows),
         "cut_off": [{"ref": r["ref"], "voice": r["voice"], "cut_at": r["cutoffs"]} for r in rows if r.get("cutoffs")],
         "early_end_eligible": round(sum(r.get("early_end", False) for r in rows) / max(1, len(rows)), 4),
+        "early_end_wer": wer([{"edits": r["early_edits"], "words": r["words"]} for r in early]),
+        "wer_of_early_ended_clips": wer(early),
+        "early_end_differs": [{k: r[k] for k in ("voice", "ref", "heard", "early_heard")} for r in early
+                              if normalize(r["early_heard"]) != normalize(r["heard"])],
         "exact_transcripts": round(sum(r["edits"] == 0 for r in rows) / max(1, len(rows)), 4),
         "stt_ms": _stats([r["ms"] for r in rows]),
         "slowest": [{k: r[k] for k in ("voice", "ref", "heard", "ms", "path")}

@@ -171,6 +171,7 @@ def bench_latency(services: Any, stt: WhisperTranscriber, synth: PiperSynthesize
                                                                  early_end_ms=early_ms),
                            params=params, complete=complete)
     service.start(ptt=False)
+    cpu_before = psutil.Process().cpu_times()
     try:
         if pulse is not None:
             time.sleep(0.5)
@@ -186,11 +187,13 @@ def bench_latency(services: Any, stt: WhisperTranscriber, synth: PiperSynthesize
             service.source_ended.wait(300)
             service.wait_idle(60)
     finally:
+        cpu_after = psutil.Process().cpu_times()
         service.stop()
         detach()
-    out: dict[str, Any] = {"how": how, "requests": len(requests), "answered": len(timings),
+    cpu_s = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
+    out: dict[str, Any] = {"how": how, "cpu_s_per_request": round(cpu_s / max(1, len(requests)), 3), "requests": len(requests), "answered": len(timings),
                            "vad_min_silence_ms": params.min_silence_ms, "early_end_ms": early_ms,
-                           "ended_early": service.early_ends}
+                           "ended_early": service.early_ends, "early_checks": service.early_checks}
     for t in timings:  # from the last voiced sound to the turn's end: the closing silence, or the early check
         if "speech_end_to_first_audio" in t and "eos_to_first_audio" in t:
             t["speech_end_to_eos"] = round(t["speech_end_to_first_audio"] - t["eos_to_first_audio"], 1)

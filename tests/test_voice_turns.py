@@ -86,3 +86,26 @@ def test_an_open_request_waits_for_the_full_silence(turn_services):
     service, heard = _run(turn_services, audio, stt)
     assert heard == ["set a timer for five minutes"]
     assert service.early_ends == 0
+
+
+def test_the_early_transcript_is_taken_at_the_first_silent_window(turn_services):
+    # the decode starts as the speaker stops, not after early_end_ms of silence: the audio it was given ends within
+    # one window of the tone (the pre-roll, the tone, one silent window)
+    stt = ScriptedTranscriber("what time is it", "unused")
+    service, heard = _run(turn_services, np.concatenate([_silence(0.3), _tone(0.8), _silence(1.5)]), stt)
+    assert heard == ["what time is it"]
+    assert service.early_ends == 1
+    assert stt.calls[0] < 0.3 + 0.8 + 0.1
+    assert service.early_checks == 1
+
+
+def test_a_complete_prefix_is_dropped_when_the_speaker_goes_on(turn_services):
+    # a pause shorter than early_end_ms whose transcript is a complete request, then more speech: the pause's
+    # transcript must not end the turn nor become the request; the turn is the whole sentence
+    audio = np.concatenate([_silence(0.3), _tone(0.8), _silence(0.1), _tone(0.5), _silence(1.5)])
+    stt = ScriptedTranscriber("what time is it", "set a timer for five minutes", "set a timer for five minutes")
+    service, heard = _run(turn_services, audio, stt)
+    assert heard == ["set a timer for five minutes"]
+    assert service.early_ends == 0
+    assert service.early_checks == 2  # both pauses were transcribed as they began
+    assert stt.calls[0] < 0.3 + 0.8 + 0.1  # the first check heard only the first part

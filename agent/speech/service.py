@@ -7,9 +7,11 @@ only when the model fired during it (or just after it), in the follow-up window 
 in hands-free mode, or while the agent speaks (to hear "stop"); everything else is dropped unheard. The Whisper
 phrase matcher (`voice.wake_word: phrase`) transcribes VAD-gated speech to look for a custom phrase instead.
 Barge-in: the push-to-talk key, the wake word, or "stop" (heard while speaking) cut the reply at once;
-`StopSpeaking` on the bus does too. Early end of turn: after `early_end_ms` of silence inside a request, a checker
-thread transcribes what was said so far; when it is a complete request (`agent.speech.understand.complete_request`)
-and the speaker has not resumed, the turn ends there instead of after the full `vad_min_silence_ms`.
+`StopSpeaking` on the bus does too. Early end of turn: at the first silent window inside a request, a checker
+thread already transcribes what was said so far (speculatively: the speaker may go on); when that transcript is a
+complete request (`agent.speech.understand.complete_request`) and the silence has lasted `early_end_ms` without
+the speaker resuming, the turn ends there, with that transcript, instead of after the full `vad_min_silence_ms`.
+A transcript of speech that then resumed is dropped (the endpointer's `turn` changed).
 `MuteListening`/`UnmuteListening` close and reopen the microphone. Every request logs and publishes
 (`VoiceTimings`) its stage timings.
 
@@ -136,6 +138,8 @@ class VoiceService:
         self.ignored = 0  # utterances dropped without being transcribed (no wake word)
         self.complete = complete  # is this text a complete request? (early end of turn; None: off)
         self.early_ends = 0
+        self.early_checks = 0  # speculative transcriptions of a pause (each one a decode)
+        self._turn_lock = threading.Lock()  # the endpointer: fed by the listener, closed early by the checker
         self._early_asked: tuple[float, int] | None = None
         self._early_done: tuple[tuple[float, int], str, float] | None = None
         self._early_queue: queue.Queue[tuple[tuple[float, int], np.ndarray, bool] | None] = queue.Queue(maxsize=1)
@@ -228,7 +232,8 @@ class VoiceService:
                     _LOGGER.error("cannot listen: %s", exc)
                     return
                 self.vad.reset()
-                self.endpointer.reset()
+                with self._turn_lock:
+                    self.endpointer.reset()
             elif not want and source.active:
                 source.stop()
             if not source.active:
@@ -252,30 +257,33 @@ class VoiceService:
                 return
         if not self._vad_wanted():
             if self.endpointer.pending:
-                self.endpointer.reset()
+                with self._turn_lock:
+                    self.endpointer.reset()
             return
         speech = self.vad.probability(block)
         if self._gate is not None and self.options.wake_word and not self.hands_free:
             self._listen_for_wake_word(block, speech)
-        utterance = self.endpointer.feed(block, speech)
-        if utterance is not None:
-            self._queue.put(_Item(utterance))
-        elif self.complete is not None and self.options.early_end_ms and self.endpointer.in_speech:
-            self._maybe_end_early()
+        with self._turn_lock:
+            utterance = self.endpointer.feed(block, speech)
+            if utterance is not None:
+                self._queue.put(_Item(utterance))
+            elif self.complete is not None and self.options.early_end_ms and self.endpointer.in_speech:
+                self._maybe_end_early()
 
     # -- early end of turn -------------------------------------------------------------------------------------
     def _maybe_end_early(self) -> None:
+        """At each window of a request (under `_turn_lock`): close the turn when a complete transcript of it is
+        ready and the silence is long enough; else, at its first silent window, have it transcribed."""
         ep = self.endpointer
+        if ep.silent_ms <= 0:
+            return  # still speaking
         turn = ep.turn
         done = self._early_done
-        if done is not None and done[0] == turn and ep.silent_ms > 0:
-            self._early_done = None
-            utt = ep.close()
-            if utt is not None:
-                self.early_ends += 1
-                self._queue.put(_Item(utt, text=done[1], stt_ms=done[2]))
+        if done is not None and done[0] == turn:
+            if ep.silent_ms >= self.options.early_end_ms:
+                self._close_early(done[1], done[2])
             return
-        if ep.silent_ms < self.options.early_end_ms or self._early_asked == turn:
+        if self._early_asked == turn:
             return
         woken = self._gate is not None and self.woke_at >= ep.first_voiced_at - _WAKE_BEFORE_S
         if not (self.hands_free or ep.first_voiced_at < self.follow_up_until or woken):
@@ -283,10 +291,27 @@ class VoiceService:
         if self.speaker is not None and self.speaker.speaking:
             return
         self._early_asked = turn
+        self.early_checks += 1
+        job = (turn, ep.snapshot(), woken)
         try:
-            self._early_queue.put_nowait((turn, ep.snapshot(), woken))
-        except queue.Full:
-            pass  # the previous check is still running: this turn waits for the full silence
+            self._early_queue.put_nowait(job)
+        except queue.Full:  # a check of an earlier pause is still waiting: this one replaces it (latest wins)
+            try:
+                self._early_queue.get_nowait()
+            except queue.Empty:
+                pass
+            try:
+                self._early_queue.put_nowait(job)
+            except queue.Full:
+                pass
+
+    def _close_early(self, text: str, stt_ms: float) -> None:
+        """End the current turn now with its transcript `text` (under `_turn_lock`)."""
+        self._early_done = None
+        utt = self.endpointer.close()
+        if utt is not None:
+            self.early_ends += 1
+            self._queue.put(_Item(utt, text=text, stt_ms=stt_ms))
 
     def _early_work(self) -> None:
         while True:
@@ -295,14 +320,25 @@ class VoiceService:
                 return
             turn, audio, woken = job
             try:
+                with self._turn_lock:
+                    if self.endpointer.turn != turn:
+                        continue  # the speaker went on before this pause was checked
                 heard = self.stt.transcribe(audio)
                 text = heard.text
                 if woken:
                     match = match_wake(text, self.options.wake_phrase, 0.6)
                     text = match.remainder if match is not None else text
-                if text and not is_stop(text) and self.complete is not None and self.complete(text):
+                if not (text and not is_stop(text) and self.complete is not None and self.complete(text)):
+                    continue
+                with self._turn_lock:
+                    ep = self.endpointer
+                    if ep.turn != turn or not ep.pending:
+                        continue  # the speaker went on (or the full silence ended the turn): not this transcript
                     self.transcribed += 1
-                    self._early_done = (turn, text, heard.ms)
+                    if ep.silent_ms >= self.options.early_end_ms:
+                        self._close_early(text, heard.ms)  # silent long enough already: end it now
+                    else:
+                        self._early_done = (turn, text, heard.ms)  # the listener ends it at early_end_ms
             except Exception:
                 _LOGGER.exception("early end-of-turn check failed")
 
@@ -340,7 +376,8 @@ class VoiceService:
             return
         with self._lock:
             recorded, self._ptt_buffer = self._ptt_buffer, None
-        self.endpointer.reset()
+        with self._turn_lock:
+            self.endpointer.reset()
         if event is PttEvent.SEND and recorded:
             now = time.monotonic()
             self._queue.put(_Item(Utterance(np.concatenate(recorded), now, now, True, now), ptt=True))
