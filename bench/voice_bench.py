@@ -191,7 +191,8 @@ def bench_latency(services: Any, stt: WhisperTranscriber, synth: PiperSynthesize
         service.stop()
         detach()
     cpu_s = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
-    out: dict[str, Any] = {"how": how, "cpu_s_per_request": round(cpu_s / max(1, len(requests)), 3), "requests": len(requests), "answered": len(timings),
+    out: dict[str, Any] = {"how": how, "cpu_s_per_request": round(cpu_s / max(1, len(requests)), 3),
+                           "requests": len(requests), "answered": len(timings),
                            "vad_min_silence_ms": params.min_silence_ms, "early_end_ms": early_ms,
                            "ended_early": service.early_ends, "early_checks": service.early_checks}
     for t in timings:  # from the last voiced sound to the turn's end: the closing silence, or the early check
