@@ -25,6 +25,7 @@ BENCHES: dict[str, list[str]] = {
     "llm_candidates": ["llm_candidates.py"],
     "files": ["files_bench.py", "--docs", "1000"],
     "files_embed": ["files_embed_bench.py"],
+    "files_write": ["files_write_bench.py", "--files", "4000"],
     "timers": ["timers.py"],
     "personal_store": ["personal_store.py"],
     "personal_tools": ["personal_tools.py"],
