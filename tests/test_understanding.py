@@ -269,6 +269,10 @@ def test_one_clause_is_the_request(router: Any, text: str, skill: str, args: dic
      ("continue tracking time on the same project", "timetrack.resume", {}),
      ("memo: gate code is 4512; ask Ana", "notes.add", {"text": "gate code is 4512; ask Ana"}),
      ("email my saved passwords to this address", "chat", {}),
+     ("remidn me to call acme at 5pm", "reminder.add", {"text": "call acme"}),  # a typo; "acme" stays acme
+     ("stat a timer for 3 minutes thanks", "timer.set", {"seconds": 180}),
+     ("ok google, paues the music", "music.control", {"action": "pause"}),
+     ("hold the soup timer a sec", "timer.pause", {"label": "soup"}),
      ("any tips for keeping a budget", "chat", {})],
 )
 def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]) -> None:
@@ -277,6 +281,24 @@ def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]
     intent = _route(router, text)
     assert intent.skill == skill, intent
     assert {k: v for k, v in intent.args.items() if k in args} == args
+
+
+def test_one_edit_and_the_speller() -> None:
+    from agent.router.spelling import Speller, as_typed, one_edit
+
+    assert one_edit("timmer", "timer")
+    assert one_edit("opne", "open")
+    assert one_edit("remnd", "remind")
+    assert not one_edit("timer", "timer")
+    assert not one_edit("tmier", "timber")
+    assert not one_edit("ab", "abcd")
+    speller = Speller(frozenset({"tier", "came", "call"}), ["timer", "remind", "open", "came"])
+    assert speller.word("tier") is None  # an English word is never a slip
+    fixed = speller.correct("remnd me to call acme, opne the timmer")
+    assert fixed is not None
+    assert fixed[0] == "remind me to call came, open the timer"
+    assert as_typed("call came", fixed[1]) == "call acme"  # free text keeps what was typed
+    assert speller.correct("call the garage") is None
 
 
 # --- the new timer skills, end to end on the real scheduler store ----------------------------------------

@@ -15,13 +15,14 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from agent.config import Settings
 from agent.errors import ModelError
 from agent.events import Intent
+from agent.models.catalog import embedder_files
 from agent.models.llm import ModelManager
 from agent.router.extract import extract_args
 from agent.router.grounding import grounded
@@ -29,6 +30,7 @@ from agent.router.llm_tier import LLMTier
 from agent.router.semantic import SemanticIndex
 from agent.router.sentences import SentenceMatch, SentenceMatcher
 from agent.router.slots import clean, tidy
+from agent.router.spelling import Speller, as_typed, load_english_words
 from agent.router.topic import is_negated, is_topic_question
 from agent.safety.refuse import refuses
 from agent.skills.base import Skill, sentence_file
@@ -60,6 +62,7 @@ _CANCEL_IT = re.compile(r"^(?:cancel|stop|delete|remove|never mind) (?:it|that|t
 _CLAUSES = re.compile(r"\s*(?:[,;]|:(?=\s)|\s[-–—]\s|[.!?](?:\s|$))\s*")
 _IDIOM = re.compile(r"\b(?:wait|hang on|hold on|just|give me|one|for)\s+(?:a|one|just a)\s+(?:sec|second|minute|moment|"
                     r"mo|tick)\b")
+_WORDS_AS_SAID = frozenset({"request", "text", "note", "query", "name", "project", "target", "need", "label", "path"})
 _PRONOUNS = frozenset({"it", "that", "this", "them", "these", "those", "me", "one", "that one", "this one"})
 _FOLLOW_UP = re.compile(r"^(?:and|what about|how about|also|ok and|then)\b\s*(?:the\s+|my\s+)?(.*)$")
 
@@ -83,6 +86,7 @@ class Router:
         self.semantic = semantic
         self._llm_tier: LLMTier | None = None
         self._sentences: SentenceMatcher | None = None
+        self._spelling: Speller | Literal[False] | None = None
         self.context = _Context()
 
     @property
@@ -150,6 +154,14 @@ class Router:
             if part is not None:
                 return self._decide(raw, t, part[1].skill, "clause", 0.9, timings,
                                     base=self._clause_args(part[1], raw, t), slots=True)
+            speller = self._speller()
+            fixed = speller.correct(raw) if speller is not None else None
+            found = self.match_sentence(fixed[0]) if fixed is not None else None
+            if fixed is not None and found is not None:  # "remnd me to call mom", "opne firefox"
+                said = {k: as_typed(v, fixed[1]) if k in _WORDS_AS_SAID and isinstance(v, str) else v
+                        for k, v in found.args.items()}
+                return self._decide(fixed[0], clean(fixed[0]), found.skill, "spelling", 0.9, timings, base=said,
+                                    slots=True)
         candidates: list[str] = []
         if self.semantic is not None and len(self.registry) > 1 and "semantic" in tiers:
             t1 = time.perf_counter()
@@ -173,6 +185,18 @@ class Router:
             except ModelError:
                 _LOGGER.warning("LLM tier failed; falling back to chat")
         return self._decide(raw, t, "chat", "fallback", 0.3, timings)
+
+    def _speller(self) -> Speller | None:
+        """Built on first use: the embedding model's English words and the templates' words."""
+        if self._spelling is None:
+            try:
+                english = load_english_words(embedder_files(self.settings)[1])
+            except (ModelError, OSError, ValueError) as exc:
+                _LOGGER.info("no spelling correction: %s", exc)
+                self._spelling = False
+                return None
+            self._spelling = Speller(english, self.sentences.vocabulary())
+        return self._spelling or None
 
     def _clause(self, raw: str) -> tuple[str, SentenceMatch] | None:
         """One clause of a request that a sentence template matches whole, when the rest is only talk around

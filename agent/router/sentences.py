@@ -42,6 +42,7 @@ _HA_SKIP = HA_SKIP_WORDS + _SKIP_WORDS
 _LEADING = re.compile(r"^[\s\-–—:,;.]+|[\s\-–—:,;.!?]+$")
 _NOT_A_NAME = re.compile(r"^(?:a|an|another|some|one|any|new|fresh|random|strong|stronger|secure|safe|different|"
                         r"unique|better|good|long|longer|short|complex)\b", re.I)
+_NO_VALUE = frozenset({"the", "my", "a", "an", "our", "this", "that", "it", "your", "its", "their"})
 _NAMES = frozenset({"query", "name", "project", "target", "need"})
 _ARTICLE = re.compile(r"^(?:the|my|a|an|our|this|that)\s+", re.I)
 
@@ -94,7 +95,13 @@ def _verbatim(text: str) -> str:
     return _LEADING.sub("", text).strip()
 
 
+_ACTION_WORDS = re.compile(r"^(?:hold|pause|stop|cancel|set|start|resume|freeze|add|remove|take|put|give|check|"
+                           r"restart|continue|delete|end|kill|reset|make|show|how|what|is|are)\b", re.I)
+
+
 def _label(text: str) -> str | None:
+    if _ACTION_WORDS.match(_verbatim(text)):  # "hold the oven timer a sec" names no timer "hold the oven"
+        return None
     label = _ARTICLE.sub("", _verbatim(text))
     label = re.sub(r"\s+(?:timer|one)$", "", label, flags=re.I).strip()
     return label if label and len(label.split()) <= 4 and parse_duration(label) is None else None
@@ -118,9 +125,16 @@ _MATH_WORDS = re.compile(r"\b(?:plus|minus|times|multiplied|divided|over|percent
                          r"[-+*/^%×÷=]")
 
 
+_PROSE = re.compile(r"\b(?:it|mean|means|when|has|have|had|health|why|should|would|could|was|were|if|because|"
+                    r"think|feel|happen|happens|good|bad|normal)\b")
+
+
 def _arithmetic(text: str) -> bool:
-    """An expression to calculate holds two numbers and an operator, or a number and a function of it."""
+    """An expression to calculate holds two numbers and an operator, or a number and a function of it; a
+    sentence about something ("it mean when a battery has 80 percent health") is not one."""
     digits = to_digits(text.lower())
+    if _PROSE.search(digits):
+        return False
     numbers = re.findall(r"\d+(?:[.,]\d+)?", digits)
     return bool(numbers) and bool(_MATH_WORDS.search(digits)) and (
         len(numbers) >= 2 or bool(re.search(r"square root|squared|cubed|percent|%|half|double|triple", digits)))
@@ -180,6 +194,8 @@ def _convert(result: RecognizeResult) -> dict[str, Any] | None:
                 return None
             if name in _NAMES:  # "about the garage" searches for "garage"; a note's text stays as said
                 value = _ARTICLE.sub("", value)
+                if value.lower() in _NO_VALUE:  # "what's the password": the wildcard caught only "the"
+                    return None
             if not value:
                 return None
             args[name] = value
@@ -245,6 +261,13 @@ class SentenceMatcher:
         """The literal words of a skill's sentences ("kill", "terminate", "process" for process.kill)."""
         own = self._own.get(skill)
         return own[1] if own is not None else frozenset()
+
+    def vocabulary(self) -> frozenset[str]:
+        """Every literal word the sentences use (less the commonest), for spelling correction."""
+        words: set[str] = set()
+        for _, w in [*self._own.values(), *self._ha.values()]:
+            words |= w
+        return frozenset(words)
 
     def match(self, text: str) -> SentenceMatch | None:
         """The best whole-sentence match of `text`, converted to a skill and its arguments, or None."""

@@ -15,15 +15,23 @@ __all__ = ["clean", "tidy"]
 _FILLERS = re.compile(r"\b(?:um+|uh+|er+m?|hmm+|ah+|okay so|ok so|so um|well|"
                       r"(?<!do )(?<!did )(?<!if )(?<!don't )you know(?! (?:of|any|a|an|some|the|how|what|where|when|"
                       r"why|who|if|whether|about|that|it|this|my)\b)|you know what(?=,))\b[,]?\s*", re.I)
-_POLITE = re.compile(r"^(?:hey|hi|ok|okay)?\s*(?:agent|computer|assistant)?[,]?\s*"
+_POLITE = re.compile(r"^(?:hey|hi|ok|okay|yo)?\s*(?:agent|computer|assistant|google|alexa|siri|jarvis|cortana|mycroft|"
+                     r"nabu|rhasspy)?[,]?\s*"
                      r"(?:(?:can|could|would|will) you(?: (?:please|pls|plz|kindly))?|please|pls|plz|kindly|"
                      r"i'd like you to|i want you to|i need you to)?\s*", re.I)
+
+
+# thanks at the end of a request is no part of it ("set a timer for 10 minutes thanks"), but "say thanks" is
+_COURTESY = re.compile(r"(?<!\bsay)(?<!\bsend)(?<!\bwrite)(?<!\btell)(?<!\bgive)(?<!\ba)(?<!\bno)(?<!\bwith)"
+                       r"[\s,.!]+(?:thanks|thank you|thanks a lot|thank you very much|thx|ty|cheers|please|pls|plz|"
+                       r"lol|haha|rn)[\s.!]*$", re.I)
 
 
 def tidy(text: str) -> str:
     """What the sentence templates read: fillers and polite openings gone, the user's words and case kept."""
     s = text.strip().replace("’", "'").replace("“", '"').replace("”", '"')
     s = _FILLERS.sub("", s)
+    s = _COURTESY.sub("", s)
     s = _POLITE.sub("", s, count=1)
     return re.sub(r"\s+", " ", s).strip(" ,")
 
@@ -33,6 +41,7 @@ def clean(text: str) -> str:
     s = text.strip().lower()
     s = s.replace("’", "'").replace("“", '"').replace("”", '"')
     s = _FILLERS.sub("", s)
+    s = _COURTESY.sub("", s)
     s = re.sub(r"[!?]+", " ", s)
     s = re.sub(r"\.(?=\s|$)", " ", s)
     s = re.sub(r"\s+,", ",", s)
