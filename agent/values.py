@@ -13,7 +13,7 @@ number words → numbers; a duration phrase → seconds; a time phrase → an IS
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from text_to_num import alpha2digit
@@ -215,19 +215,29 @@ def parse_when(text: str, now: datetime | None = None) -> tuple[datetime, str] |
             return now + timedelta(seconds=seconds), rest
     s = _spoken_clock(to_digits(s))
     day_offset = 0
-    day_m = re.search(r"\b(tomorrow|tonight|today|this evening|this afternoon|this morning)\b", s)
-    weekday_m = re.search(r"\b(?:on\s+)?(" + "|".join(_WEEKDAYS) + r")\b", s)
-    if day_m and day_m.group(1) == "tomorrow":
+    date_m, date_offset = _calendar_day(s, now)
+    day_m = re.search(r"\b((?:the\s+)?day after tomorrow|tomorrow|tonight|today|this evening|this afternoon|"
+                      r"this morning|(?:the\s+)?end of (?:the\s+)?day|end of today|eod)\b", s)
+    weekday_m = re.search(r"\b(?:on\s+|next\s+|this\s+|this coming\s+|coming\s+)?(" + "|".join(_WEEKDAYS) + r")\b", s)
+    if date_m is not None:
+        day_offset = date_offset
+        weekday_m = None
+    elif day_m and day_m.group(1).endswith("day after tomorrow"):
+        day_offset = 2
+    elif day_m and day_m.group(1) == "tomorrow":
         day_offset = 1
     elif weekday_m:
         day_offset = (_WEEKDAYS.index(weekday_m.group(1)) - now.weekday()) % 7 or 7
-    part_m = _day_part(s, day_m is not None and day_m.group(1) not in ("tomorrow", "today"))
+    part_m = _day_part(s, day_m is not None and day_m.group(1) not in ("tomorrow", "today")
+                       and not day_m.group(1).endswith("day after tomorrow"))
     clock_m = re.search(r"\bat\s+" + _CLOCK + r"\b", s) or re.search(r"\b" + _CLOCK + r"(?<=m)\b", s)
     noon = re.search(r"\b(?:at\s+)?(noon|midday|midnight)\b", s)
     target: datetime | None = None
     if clock_m and (clock_m.group("ap") or s[clock_m.start():clock_m.start() + 2] == "at"):
         ref = now if day_offset == 0 else (now + timedelta(days=day_offset)).replace(hour=0, minute=0)
         target = _clock(clock_m, ref)
+        if target is not None and day_offset > 0 and not clock_m.group("ap") and 1 <= target.hour <= 6:
+            target += timedelta(hours=12)  # "on friday at 3" is the afternoon
         later = (day_m and day_m.group(1) in ("tonight", "this evening")) or (
             part_m and part_m.group(1) in ("afternoon", "evening", "night"))
         if target is not None and later and target.hour < 12:
@@ -237,21 +247,78 @@ def parse_when(text: str, now: datetime | None = None) -> tuple[datetime, str] |
         target = (now + timedelta(days=day_offset)).replace(hour=hour, minute=0, second=0, microsecond=0)
         if target <= now:
             target += timedelta(days=1)
-    elif day_m or weekday_m or part_m:
+    elif day_m or weekday_m or part_m or date_m:
         default_hour = {"tonight": 20, "this evening": 19, "this afternoon": 15, "this morning": 9}.get(
             day_m.group(1) if day_m else "", 9)
+        if day_m and re.search(r"end of|eod", day_m.group(1)):
+            default_hour = 17
         if part_m:
             default_hour = {"morning": 9, "afternoon": 15, "evening": 19, "night": 21}[part_m.group(1)]
         target = (now + timedelta(days=day_offset)).replace(hour=default_hour, minute=0, second=0, microsecond=0)
     if target is None:
         return None
-    if target <= now and not (day_m or weekday_m):
+    if target <= now and not (day_m or weekday_m or date_m):
         target += timedelta(days=1)  # "at 5pm" said at 6pm means tomorrow
     rest = s
-    for mm in (clock_m if target else None, noon, day_m, weekday_m, part_m):
+    for mm in (clock_m if target else None, noon, day_m, weekday_m, part_m, date_m):
         if mm is not None:
             rest = rest.replace(mm.group(0), " ")
     return target, re.sub(r"\s+", " ", rest).strip()
+
+
+_ORDINAL_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+                  "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12}
+_ORD = r"(?:(?P<d>\d{1,2})(?:st|nd|rd|th)|(?P<w>" + "|".join(_ORDINAL_WORDS) + r"))"
+_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_MONTH = (r"(?P<mo>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_DATES = [
+    re.compile(r"\b(?:on\s+)?(?:the\s+)?" + _ORD.replace("(?:st|nd|rd|th)", "(?:st|nd|rd|th)?") + r"\s+(?:of\s+)?"
+               + _MONTH + r"\b", re.I),
+    re.compile(r"\b(?:on\s+)?" + _MONTH + r"\s+(?:the\s+)?" + _ORD.replace("(?:st|nd|rd|th)", "(?:st|nd|rd|th)?")
+               + r"\b(?!:)", re.I),
+    re.compile(r"\bon\s+the\s+" + _ORD + r"(?:\s+of\s+(?P<rel>the|this|next)\s+month)?\b", re.I),
+    re.compile(r"\bthe\s+" + _ORD + r"\s+of\s+(?P<rel>the|this|next)\s+month\b", re.I),
+    re.compile(r"\bthe\s+(?P<d>\d{1,2})(?:st|nd|rd|th)(?=\s+at\b|\s*$)", re.I),
+    re.compile(r"\b(?P<nx>next week|next month|(?:this|the|at the|on the|over the) weekend)\b", re.I),
+]
+
+
+def _calendar_day(s: str, now: datetime) -> tuple[re.Match[str] | None, int]:
+    """A day named by the calendar: "on the 15th", "the first of next month", "december 5th", "the 5th of
+    january", "next week" (its Monday), "this weekend" (Saturday), "next month" (its first day). Returns the
+    match and the days from today; a date that has passed this year (or month) is next year's (month's)."""
+    today = now.date()
+    for pattern in _DATES:
+        m = pattern.search(s)
+        if m is None:
+            continue
+        groups = m.groupdict()
+        if groups.get("nx"):
+            word = groups["nx"].lower()
+            if word == "next week":
+                return m, 7 - today.weekday()
+            if word == "next month":
+                first = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+                return m, (first - today).days
+            return m, (5 - today.weekday()) % 7 if today.weekday() != 6 else 0
+        day = int(groups["d"]) if groups.get("d") else _ORDINAL_WORDS[groups["w"].lower()]
+        if groups.get("mo"):
+            month = _MONTHS.index(groups["mo"].lower()[:3]) + 1
+            candidates = [(today.year, month), (today.year + 1, month)]
+        else:
+            nxt = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+            candidates = [(nxt.year, nxt.month)] if (groups.get("rel") or "").lower() == "next" else [
+                (today.year, today.month), (nxt.year, nxt.month)]
+        for year, month in candidates:
+            try:
+                when = date(year, month, day)
+            except ValueError:
+                continue
+            if when >= today:
+                return m, (when - today).days
+        return None, 0
+    return None, 0
 
 
 def _day_part(s: str, said_by_day_word: bool) -> re.Match[str] | None:

@@ -194,6 +194,25 @@ def test_parts_of_the_day(text: str, when: datetime, rest: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "when", "rest"),
+    # NOW is Tuesday 10 March 2026, 14:00
+    [("pay rent on the first of the month", datetime(2026, 4, 1, 9, 0), "pay rent"),
+     ("on the 15th", datetime(2026, 3, 15, 9, 0), ""), ("on the 3rd of next month", datetime(2026, 4, 3, 9, 0), ""),
+     ("call mom on december 5th at 6pm", datetime(2026, 12, 5, 18, 0), "call mom"),
+     ("the 2nd of january", datetime(2027, 1, 2, 9, 0), ""), ("march 1", datetime(2027, 3, 1, 9, 0), ""),
+     ("the day after tomorrow", datetime(2026, 3, 12, 9, 0), ""), ("next week", datetime(2026, 3, 16, 9, 0), ""),
+     ("this weekend", datetime(2026, 3, 14, 9, 0), ""), ("next friday at 3", datetime(2026, 3, 13, 15, 0), ""),
+     ("send the report by end of day", datetime(2026, 3, 10, 17, 0), "send the report by"),
+     ("buy the first edition at 5pm", datetime(2026, 3, 10, 17, 0), "buy the first edition")],
+)
+def test_calendar_days(text: str, when: datetime, rest: str) -> None:
+    found = parse_when(text, NOW.astimezone())
+    assert found is not None
+    assert found[0].replace(tzinfo=None) == when
+    assert found[1] == rest
+
+
+@pytest.mark.parametrize(
     ("text", "negated"),
     [("don't remind me about the dentist", True), ("please do not play anything", True),
      ("never open that app again", True), ("you don't have to set a timer", True),

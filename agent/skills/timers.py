@@ -318,7 +318,7 @@ def _extract_reminder(t: str, now: datetime | None = None) -> dict[str, Any]:
         out["when"] = when.isoformat(timespec="seconds")
     rest = re.sub(r"^(?:set (?:a|an)?\s*reminders?|reminder:?|remind me|don't let me forget|please)\s*", "", rest)
     rest = re.sub(r"^(?:for|to|that|about|of)\s+", "", rest.strip(" :,"))
-    rest = re.sub(r"\s+(?:to|at|on|for)$", "", rest).strip(" ,.")
+    rest = re.sub(r"\s+(?:to|at|on|for|by|before|until)$", "", rest).strip(" ,.")
     rest = re.sub(r"^remind me\s+(?:to\s+)?", "", rest)
     rest = re.sub(r"(?:[\s,]+(?:remind me|please|pls|thanks|thank you|ok|okay|for me|will you|ok\?))+$", "", rest)
     if rest:
