@@ -236,7 +236,8 @@ def parse_when(text: str, now: datetime | None = None) -> tuple[datetime, str] |
     if clock_m and (clock_m.group("ap") or s[clock_m.start():clock_m.start() + 2] == "at"):
         ref = now if day_offset == 0 else (now + timedelta(days=day_offset)).replace(hour=0, minute=0)
         target = _clock(clock_m, ref)
-        if target is not None and day_offset > 0 and not clock_m.group("ap") and 1 <= target.hour <= 6:
+        if (target is not None and day_offset > 0 and not clock_m.group("ap") and 1 <= target.hour <= 5
+                and not re.search(r"\b(?:wake|alarm|morning|early)\b", s, re.I)):
             target += timedelta(hours=12)  # "on friday at 3" is the afternoon
         later = (day_m and day_m.group(1) in ("tonight", "this evening")) or (
             part_m and part_m.group(1) in ("afternoon", "evening", "night"))

@@ -292,6 +292,11 @@ def test_one_clause_is_the_request(router: Any, text: str, skill: str, args: dic
      ("stat a timer for 3 minutes thanks", "timer.set", {"seconds": 180}),
      ("ok google, paues the music", "music.control", {"action": "pause"}),
      ("hold the soup timer a sec", "timer.pause", {"label": "soup"}),
+     ("force quit zoom it's not responding", "process.kill", {"name": "zoom"}),
+     ("quit discord", "process.kill", {"name": "discord"}),
+     ("close the door", "chat", {}),
+     ("that's way too loud", "music.control", {"action": "volume_down"}),
+     ("set an alarm for 6am", "reminder.add", {"text": "alarm"}),
      ("any tips for keeping a budget", "chat", {})],
 )
 def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]) -> None:
@@ -300,6 +305,12 @@ def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]
     intent = _route(router, text)
     assert intent.skill == skill, intent
     assert {k: v for k, v in intent.args.items() if k in args} == args
+
+
+def test_a_duration_is_grounded_only_by_a_duration() -> None:
+    assert not grounded(7, "set an alarm for 7am", "seconds")  # a clock time holds a 7, not 7 seconds
+    assert grounded(420, "set a timer for 7 minutes", "seconds")
+    assert grounded(7, "set an alarm for 7am")  # as a plain number it is said
 
 
 def test_one_edit_and_the_speller() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from agent.values import durations_in, numbers_in, parse_when, to_digits
 
-__all__ = ["DERIVED_KEYS", "grounded", "ungrounded_args"]
+__all__ = ["DERIVED_KEYS", "DURATION_KEYS", "grounded", "ungrounded_args"]
 
 DERIVED_KEYS = frozenset({"command", "currency", "category", "metric", "sort", "action", "kind", "period", "when",
                           "path", "symbols", "digits", "uppercase", "topic", "list", "all", "args"})
@@ -32,12 +32,18 @@ def _words(text: str) -> set[str]:
     return words | {w[:-1] for w in words if w.endswith("s")} | {w + "s" for w in words}
 
 
-def grounded(value: Any, utterance: str) -> bool:
-    """True when `value` is said in `utterance` (see the module docstring)."""
+DURATION_KEYS = frozenset({"seconds"})
+"""Arguments that are durations: grounded only by a duration said ("7am" holds a 7 but no 7 seconds)."""
+
+
+def grounded(value: Any, utterance: str, key: str | None = None) -> bool:
+    """True when `value` (of argument `key`, when known) is said in `utterance` (see the module docstring)."""
     if value is None:
         return True
     if isinstance(value, bool):
         return False  # a yes/no the model chose; the rules derive these from explicit words
+    if isinstance(value, int | float) and key in DURATION_KEYS:
+        return any(abs(abs(value) - seconds) < 1 for seconds in durations_in(utterance))
     if isinstance(value, int | float):
         said = numbers_in(utterance)
         if any(abs(n - value) < 1e-9 for n in said):
@@ -60,4 +66,4 @@ def grounded(value: Any, utterance: str) -> bool:
 
 def ungrounded_args(args: dict[str, Any], utterance: str, *, skip: frozenset[str] = DERIVED_KEYS) -> list[str]:
     """The names of the arguments in `args` whose values the utterance does not contain."""
-    return [k for k, v in args.items() if k not in skip and not grounded(v, utterance)]
+    return [k for k, v in args.items() if k not in skip and not grounded(v, utterance, k)]

@@ -329,8 +329,8 @@ class Router:
         finally:
             timings["llm_args"] = (time.perf_counter() - t0) * 1000
         trigger = self.sentences.keywords(skill.name)
-        said = {k: v for k, v in proposed.items() if k not in args and grounded(v, raw)
-                and not _only_trigger_words(v, trigger)}
+        said = {k: v for k, v in proposed.items() if k not in args and grounded(v, raw, k)
+                and not _only_trigger_words(v, trigger) and not _whole_request(k, v, raw)}
         dropped = sorted(set(proposed) - set(said) - set(args))
         if dropped:
             _LOGGER.info("LLM arguments dropped as not said (%s): %s", skill.name, ", ".join(dropped))
@@ -342,6 +342,19 @@ class Router:
     @staticmethod
     def _validate(model: type[Any], args: dict[str, Any]) -> str | None:
         return clarifying_question(model, args)
+
+
+def _whole_request(key: str, value: Any, raw: str) -> bool:
+    """A label or a name that is most of the request ("set an alarm for 7am" as a timer's label) is the model
+    repeating the request, not an argument; free text (a note, a query) may be most of it."""
+    if key in _FREE_TEXT_KEYS or not isinstance(value, str):
+        return False
+    said = re.findall(r"[a-z0-9']+", raw.lower())
+    words = re.findall(r"[a-z0-9']+", value.lower())
+    return len(said) >= 4 and len(words) >= 0.7 * len(said)
+
+
+_FREE_TEXT_KEYS = frozenset({"text", "query", "need", "expression", "note", "request"})
 
 
 def _only_trigger_words(value: Any, trigger: frozenset[str]) -> bool:

@@ -42,6 +42,10 @@ _HA_SKIP = HA_SKIP_WORDS + _SKIP_WORDS
 _LEADING = re.compile(r"^[\s\-–—:,;.]+|[\s\-–—:,;.!?]+$")
 _NOT_A_NAME = re.compile(r"^(?:a|an|another|some|one|any|new|fresh|random|strong|stronger|secure|safe|different|"
                         r"unique|better|good|long|longer|short|complex)\b", re.I)
+_REASON = re.compile(r"\s*[,;]?\s+(?:it's|its|it is|because|since|cause|cuz|coz|as it|which is|that is|it keeps|"
+                     r"it has|it won't|it wont|it isn't|it froze|already)\b.*$", re.I)
+_NOT_A_PROGRAM = frozenset({"window", "windows", "door", "doors", "tab", "tabs", "lid", "laptop", "computer", "blinds",
+                            "curtains", "everything", "all", "it", "this", "that", "them"})
 _NO_VALUE = frozenset({"the", "my", "a", "an", "our", "this", "that", "it", "your", "its", "their"})
 _NAMES = frozenset({"query", "name", "project", "target", "need"})
 _ARTICLE = re.compile(r"^(?:the|my|a|an|our|this|that)\s+", re.I)
@@ -192,6 +196,10 @@ def _convert(result: RecognizeResult) -> dict[str, Any] | None:
             value = _verbatim(text)
             if name == "name" and _NOT_A_NAME.match(value):  # "I need a fresh password" names no stored one
                 return None
+            if name in ("name", "target"):  # "kill chrome it's frozen": the reason is no part of the name
+                value = _REASON.sub("", value)
+                if _ARTICLE.sub("", value).lower() in _NOT_A_PROGRAM:  # "close the window", "close the door"
+                    return None
             if name in _NAMES:  # "about the garage" searches for "garage"; a note's text stays as said
                 value = _ARTICLE.sub("", value)
                 if value.lower() in _NO_VALUE:  # "what's the password": the wildcard caught only "the"
