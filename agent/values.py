@@ -81,7 +81,7 @@ def _fractions(d: str) -> str:
     s = re.sub(r"\b(?:a\s+)?half[\s-](hour|minute|day)\b", r"0.5 \1", s)
     s = re.sub(r"\b(?:a\s+)?quarter(?:\s+of)?\s+(?:an?\s+)?(hour|minute|day)\b", r"0.25 \1", s)
     s = re.sub(r"\b(\d+)\s+quarters?\s+of\s+an?\s+(hour|minute|day)\b", lambda m: f"{int(m[1]) * 0.25:g} {m[2]}", s)
-    s = re.sub(r"\b(?:an?|one)\s+(" + _UNIT + r")\b", r"1 \1", s)
+    s = re.sub(r"\b(?:an?|one|another|an extra|one more)\s+(" + _UNIT + r")\b", r"1 \1", s)
     # "2 and a half minutes", "2 minutes and a half", "an hour and a quarter"
     s = re.sub(r"\b(" + _NUM + r")\s+and\s+an?\s+(half|quarter)\b",
                lambda m: f"{float(m[1]) + _FRACTION_WORDS[m[2]]:g}", s)
@@ -150,6 +150,8 @@ def duration_seconds(text: str) -> float | None:
     """Seconds (unrounded) when the whole of `text` is a duration, else None."""
     s = _normalise(text).strip(" ,.")
     s = re.sub(r"^(?:for|of|about|in)\s+", "", s)
+    if re.fullmatch(r"(?:second|minute|hour|day|week)s?", s):  # "another minute": the unit alone is one of it
+        return float(UNIT_SECONDS[s])
     pos, total = 0, 0.0
     for m in _PART.finditer(s):
         if not _JOIN.match(s[pos:m.start()]):

@@ -297,6 +297,12 @@ def test_one_clause_is_the_request(router: Any, text: str, skill: str, args: dic
      ("close the door", "chat", {}),
      ("that's way too loud", "music.control", {"action": "volume_down"}),
      ("set an alarm for 6am", "reminder.add", {"text": "alarm"}),
+     ("set timer 4 min", "timer.set", {"seconds": 240}),
+     ("add another minute", "timer.adjust", {"seconds": 60}),
+     ("whats in my documents folder", "command.run", {"command": "list_folder"}),
+     ("cross bread off the shopping list", "notes.delete", {"query": "bread"}),
+     ("how much did we spend on takeout this month", "finance.report", {"period": "month"}),
+     ("go to https://example.org/a", "apps.open", {"target": "https://example.org/a"}),
      ("any tips for keeping a budget", "chat", {})],
 )
 def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]) -> None:

@@ -91,7 +91,8 @@ _CONTRACTION = re.compile(r"(?<![{<\w'])([a-z]+)'([a-z]{1,2})\b(?![}>])")
 
 def _apostrophe_optional(sentence: str) -> str:
     """Typed requests often drop the apostrophe ("dont let me forget", "whats the time"): a template word
-    with one matches both spellings."""
+    with one matches both spellings, and so does a suffix alternative ("what('s| is)")."""
+    sentence = re.sub(r"\('([a-z]{1,2})\|", r"('\1|\1|", sentence)
     return _CONTRACTION.sub(lambda m: f"({m.group(1)}'{m.group(2)}|{m.group(1)}{m.group(2)})", sentence)
 
 
@@ -301,7 +302,7 @@ class SentenceMatcher:
 
 
 _TOKEN = re.compile(r"[a-z0-9']+")
-_FREE_TEXT = frozenset({"text", "note"})
+_FREE_TEXT = frozenset({"text", "note", "target"})
 _PUNCT_GAP = r"[\s,:;.!?()\"'\u2013\u2014-]*"
 
 
@@ -311,7 +312,9 @@ def _as_said(value: str, original: str) -> str:
     words = value.split()
     if not words:
         return value
-    m = re.search(_PUNCT_GAP.join(re.escape(w) for w in words), original, flags=re.I)
+    # inside a word, the punctuation hassil dropped may come back ("https//example.com" is "https://...")
+    inner = [r"[:;,!?]*".join(re.escape(c) for c in w) for w in words]
+    m = re.search(_PUNCT_GAP.join(inner), original, flags=re.I)
     return original[m.start():m.end()] if m else value
 _STOP = frozenset({"the", "my", "a", "an", "our", "this", "that", "to", "of", "in", "on", "for", "is", "it", "i",
                    "me", "and", "or", "with", "at", "by", "be", "s", "some", "one", "your", "you", "what", "what's",

@@ -64,7 +64,7 @@ _X_COMMAND_HINTS = [
     ("who", r"\b(who is logged|who's logged|logged in|users? online)\b"),
     ("kernel_version", r"\b(kernel|uname|os version)\b"),
     ("folder_size", r"\b(size of|how big is)\b.*\b(folder|directory|dir)\b"),
-    ("list_folder", r"\b(list|show|what's in|what is in|contents)\b.*\b(folder|directory|dir|files|downloads|"
+    ("list_folder", r"\b(list|show|what's in|whats in|what is in|contents)\b.*\b(folder|directory|dir|files|downloads|"
                     r"documents|desktop|pictures|home)\b|\bls\b"),
     ("disk_usage", r"\b(disk usage|df|space each|drive usage|disk space usage|usage of (?:the )?disks?|disk usage)\b"),
     ("memory_usage", r"\b(free -h|memory usage command)\b"),

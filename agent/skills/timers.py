@@ -288,7 +288,8 @@ def _extract_timer(t: str) -> dict[str, Any]:
 
 
 def _extract_timer_ref(t: str) -> dict[str, Any]:
-    m = re.search(r"\btimer\s+(?:number\s+|#\s*)?(\d+)\b", to_digits(t))
+    m = re.search(r"\btimer\s+(?:number\s+|#\s*)?(\d+)\b"
+                  r"(?!\s*(?:s|sec|secs|seconds?|m|min|mins|minutes?|h|hrs?|hours?)\b)", to_digits(t))
     return {"id": int(m.group(1))} if m else _extract_timer_label(t)
 
 
