@@ -219,7 +219,7 @@ class VoiceSettings(_Strict):
                                        "embedded multilingual Whisper base; default: embedded tiny.en")
     whisper_compute_type: str = Field("int8", description="int8, int8_float32, float32, ...")
     whisper_beam_size: int = Field(1, ge=1, le=10)
-    whisper_hypotheses: int = Field(3, ge=1, le=10, description="candidate transcripts per command (beam search); "
+    whisper_hypotheses: int = Field(5, ge=1, le=10, description="candidate transcripts per command (beam search); "
                                     "the one the router understands best wins among the acoustically likely ones")
     whisper_bias: bool = Field(True, description="prompt Whisper with the skills' example commands, so command "
                                "words are expected")

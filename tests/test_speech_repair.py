@@ -138,6 +138,10 @@ def test_two_spans_are_repaired_in_turn(lexicon):
     ("Time for 3 minutes for the eggus. Time for three minutes for the eggus.", "Time for 3 minutes for the eggus."),
     ("Stop the timer. What time is it?", "Stop the timer. What time is it?"),
     ("Set a timer. Set an alarm.", "Set a timer. Set an alarm."),
+    ("What's a square root of 144 144 44", "What's a square root of 144"),
+    ("What's the square root of 144 144.", "What's the square root of 144."),
+    ("Calculate 12 times 12.", "Calculate 12 times 12."),  # another number after it: said, not looped
+    ("Add 4 4 dollars.", "Add 4 4 dollars."),  # one digit: left alone
 ])
 def test_tidy_drops_symbol_runs_and_repeats(heard, tidied):
     assert tidy(heard) == tidied

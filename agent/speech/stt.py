@@ -151,10 +151,31 @@ def _near_repeat(text: str) -> str:
 _SYMBOL_RUN = re.compile(r"(?:^|(?<=\s))([^\w\s]+)(?:\s+\1)+(?=\s|$)")
 
 
+def _number_loops(text: str) -> str:
+    """A number of two digits or more decoded again right after itself, maybe followed by more of its own endings
+    ("root of 144 144 44"): a decode that went round on the digits. The number is kept once."""
+    tokens = text.split()
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        digits = tok.rstrip(".,?!;:")
+        j = i + 1
+        if digits.isdigit() and len(digits) >= 2 and j < len(tokens) and tokens[j].rstrip(".,?!;:") == digits:
+            while j < len(tokens) and (nxt := tokens[j].rstrip(".,?!;:")).isdigit() and digits.endswith(nxt):
+                j += 1
+            out.append(digits + tokens[j - 1][len(tokens[j - 1].rstrip(".,?!;:")):])
+            i = j
+            continue
+        out.append(tok)
+        i += 1
+    return " ".join(out)
+
+
 def tidy(text: str) -> str:
-    """A decode without runs of a repeated symbol ("$ $ $ 30 dollars" -> "30 dollars") and with a phrase decoded
-    twice cut to one (`collapse_repeats`)."""
-    return collapse_repeats(" ".join(_SYMBOL_RUN.sub(" ", text).split()))
+    """A decode without runs of a repeated symbol ("$ $ $ 30 dollars" -> "30 dollars"), with a number that looped
+    kept once ("144 144 44" -> "144") and a phrase decoded twice cut to one (`collapse_repeats`)."""
+    return collapse_repeats(_number_loops(" ".join(_SYMBOL_RUN.sub(" ", text).split())))
 
 
 def choose_hypothesis(hypotheses: list[Hypothesis], judge: Judge | None, *, margin: float = _MARGIN) -> Hypothesis:
