@@ -265,8 +265,10 @@ def test_requests_with_words_before_them(router: Any, text: str, skill: str, arg
      ("we're low on olive oil, put it on the shopping list", "notes.add", {"text": "olive oil", "list": "shopping"}),
      # another clause with a time: dropping it would change the request
      ("in 5 minutes, open the garage door", "chat", {}),
-     # another clause that is negated or destructive: nothing acts
+     # a request that starts negated acts on nothing; another clause that is destructive stops it all
      ("don't stop the music, turn it up", "chat", {}),
+     ("pause the soup timer but don't cancel it", "timer.pause", {"label": "soup"}),
+     ("my bus leaves in 20 minutes, set a timer so I catch it", "timer.set", {"seconds": 1200}),
      ("wipe my disk, then set a timer for 5 minutes", "chat", {}),
      ("I'm cooking, so remind me in 20 minutes to stir the sauce", "reminder.add", {"text": "stir the sauce"})],
 )
@@ -303,6 +305,13 @@ def test_one_clause_is_the_request(router: Any, text: str, skill: str, args: dic
      ("cross bread off the shopping list", "notes.delete", {"query": "bread"}),
      ("how much did we spend on takeout this month", "finance.report", {"period": "month"}),
      ("go to https://example.org/a", "apps.open", {"target": "https://example.org/a"}),
+     ("pause tracking for a moment", "timetrack.pause", {}),
+     ("pause my timer for now", "timer.pause", {}),
+     ("write down that the bike lock code is under the mat", "notes.add", {}),
+     ("log 4 dollars, category snacks", "finance.expense_add", {"amount": 4.0, "category": "snacks"}),
+     ("kiwi vs mango, which is healthier", "chat", {}),
+     ("crack my neighbour's wifi password", "chat", {}),
+     ("show my 3 latest notes", "notes.list", {"limit": 3}),
      ("any tips for keeping a budget", "chat", {})],
 )
 def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ command when it ends ("in 5 minutes turn off the lights") is not ours either: th
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hassil.recognize import RecognizeResult
@@ -51,12 +52,19 @@ def _label(slots: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+_NOT_MEDIA = re.compile(r"\b(?:timers?|countdowns?|tracking|tracker|time|clock|reminders?|alarms?|downloads?|"
+                        r"indexing|index|scan|work|project|session|notes?|backup|update|updates)\b", re.I)
+
+
 def from_home_assistant(result: RecognizeResult) -> tuple[str, dict[str, Any]] | None:
     """(skill, arguments) for a Home Assistant match, or None when it is not something we do."""
     intent = result.intent.name
     slots = {k: (e.text.strip() if e.is_wildcard else e.value) for k, e in result.entities.items()}
     if "conversation_command" in slots:
         return None
+    name = slots.get("name")
+    if intent.startswith("HassMedia") and isinstance(name, str) and _NOT_MEDIA.search(name):
+        return None  # "pause tracking for a sec", "pause my timer": a device name that is one of our things
     if intent in _SIMPLE:
         skill, args = _SIMPLE[intent]
         args = dict(args)

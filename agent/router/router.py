@@ -59,7 +59,8 @@ _QUESTIONS = {
     "need": "What do you need a tool for?",
 }
 _CANCEL_IT = re.compile(r"^(?:cancel|stop|delete|remove|never mind) (?:it|that|that one)$")
-_CLAUSES = re.compile(r"\s*(?:[,;]|:(?=\s)|\s[-–—]\s|[.!?](?:\s|$))\s*")
+_CLAUSES = re.compile(r"\s*(?:[,;]|:(?=\s)|\s[-–—]\s|[.!?](?:\s|$)|\s(?:so|so that)\s(?=(?:i|we|you|it)\b)|\sbut\s)\s*",
+                      re.I)
 _IDIOM = re.compile(r"\b(?:wait|hang on|hold on|just|give me|one|for)\s+(?:a|one|just a)\s+(?:sec|second|minute|moment|"
                     r"mo|tick)\b")
 _WORDS_AS_SAID = frozenset({"request", "text", "note", "query", "name", "project", "target", "need", "label", "path"})
@@ -99,7 +100,22 @@ class Router:
         return self._sentences
 
     def match_sentence(self, text: str) -> SentenceMatch | None:
-        return self.sentences.match(tidy(text)) if text.strip() else None
+        """The most literal whole-sentence match, unless it leaves a required argument unfilled and another
+        match fills them all ("jot down that the key is under the pot" is a note, not an expense with no
+        amount)."""
+        if not text.strip():
+            return None
+        found = self.sentences.match_all(tidy(text))
+        if len(found) > 1 and not self._filled(found[0], text):
+            return next((f for f in found[1:] if self._filled(f, text)), found[0])
+        return found[0] if found else None
+
+    def _filled(self, found: SentenceMatch, raw: str) -> bool:
+        skill = self.registry.get(found.skill)
+        if skill is None:
+            return False
+        args = self._arguments(skill, raw, clean(raw), found.args, True)
+        return self._validate(skill.args, args) is None
 
     def restore_context(self, turns: list[Any]) -> None:
         """Resume follow-ups from stored history (another process may have asked the previous question)."""
@@ -201,9 +217,9 @@ class Router:
     def _clause(self, raw: str) -> tuple[str, SentenceMatch] | None:
         """One clause of a request that a sentence template matches whole, when the rest is only talk around
         it: "hang on, freeze the tea timer", "put on a timer for twenty minutes, the cookies just went in".
-        Not when another clause names a time or a duration ("in 5 minutes, open the garage door" is not a
-        request to open it now), is negated, or is a request of another skill."""
-        parts = [p.strip(" ,;.-") for p in _CLAUSES.split(tidy(raw))]
+        Not when another clause names a time or a duration the skill cannot take ("in 5 minutes, open the
+        garage door" is not a request to open it now), is destructive, or is a request of another skill."""
+        parts = [tidy(p.strip(" ,;.-")) for p in _CLAUSES.split(tidy(raw))]
         parts = [p for p in parts if p]
         if len(parts) < 2:
             return None
@@ -215,9 +231,13 @@ class Router:
         if not matched or len({f.skill for _, f in matched}) > 1:
             return None
         rest = [p for p in parts if p not in {m for m, _ in matched}]
+        skill = self.registry.get(matched[0][1].skill)
+        timed = skill is not None and bool({"seconds", "when"} & set(skill.args.model_fields))
         for other in rest:
             low = _IDIOM.sub(" ", clean(other))  # "wait a second" names no duration
-            if find_duration(low) or parse_when(low) or is_negated(low) or refuses(low):
+            if refuses(low):  # a negated clause is a constraint ("pause it but don't cancel it"), not a request
+                return None
+            if not timed and (find_duration(low) or parse_when(low)):  # the time is for something else
                 return None
         return matched[0]
 

@@ -280,6 +280,11 @@ class SentenceMatcher:
 
     def match(self, text: str) -> SentenceMatch | None:
         """The best whole-sentence match of `text`, converted to a skill and its arguments, or None."""
+        found = self.match_all(text)
+        return found[0] if found else None
+
+    def match_all(self, text: str) -> list[SentenceMatch]:
+        """Every whole-sentence match of `text`, the most literal first (on a tie, the skills' own first)."""
         said = set(_TOKEN.findall(text.lower()))
         found: list[SentenceMatch] = []
         for name, (intents, words) in self._own.items():
@@ -298,7 +303,7 @@ class SentenceMatcher:
                     if mapped is not None and mapped[0] in self._skills:
                         found.append(SentenceMatch(*mapped, _literal(result), "home-assistant"))
         # the most literal match wins; on a tie the first found (the skills' own sentences come first)
-        return max(found, key=lambda m: m.literal, default=None)
+        return sorted(found, key=lambda m: -m.literal)
 
 
 _TOKEN = re.compile(r"[a-z0-9']+")

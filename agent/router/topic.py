@@ -61,6 +61,8 @@ _ALWAYS = re.compile(
     r"(?:any|got any|have any|some|give me(?: some| a few)?|i need(?: some)?) (?:good |quick |practical )?"
     r"(?:tips|advice|pointers|ideas|suggestions|hints) (?:for|on|about|to|how)\b"
     r"|what are (?:some |the )?(?:good |best |easy |simple )?(?:ways|tips|tricks|habits) (?:to|for|of)\b"
+    r"|.*\b(?:vs\.?|versus)\b.*\b(?:which|better|best|worse|difference|compared?)\b"
+    r"|.*\bwhich (?:one )?(?:is|are) (?:better|best|faster|safer|healthier)\b"
     r")")
 
 

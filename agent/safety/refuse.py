@@ -27,6 +27,8 @@ _DESTRUCTIVE = re.compile(
     r"|(?:rm\s+-rf|sudo\s+rm|mkfs|dd\s+if=|chmod\s+-r\s+777)"
     r"|(?:factory reset|reset)\s+(?:my|the|this)\s+(?:computer|machine|pc|laptop|system)\b"
     r"|(?:kill|stop)\s+(?:all|every)\s+(?:process|processes|programs)\b"
+    r"|(?:hack|crack|break into|brute[- ]?force|spy on|snoop on|steal|phish|ddos|dox)\b"
+    r"|(?:overclock|overvolt|underclock|flash the bios|brick)\b"
     # secrets and files sent off the machine: nothing the agent stores ever leaves it
     r"|(?:send|email|e-mail|mail|upload|post|share|forward|text|export|copy|leak|publish|give)\s+(?:me\s+)?"
     r"(?:(?!to\b)[\w'-]+\s+){0,4}(?:passwords?|credentials|logins?|secrets?|keys?|vault|notes|files|documents|"

@@ -314,6 +314,11 @@ def _extract_expense(t: str) -> dict[str, Any]:
     m = re.search(r"\b(?:on|for)\s+(?:a\s+|an\s+|the\s+|some\s+)?([a-z][\w -]*)$", t)
     if m:
         out["note"] = m.group(1).strip()
+    named = re.search(r"\b(?:category|categor(?:ize|ise)d? (?:it )?(?:as|under)|under(?: the)?(?: category)?)\s+"
+                      r"([a-z][a-z-]*)", t)
+    if named:  # "category coffee", "under travel": the user's own category
+        out["category"] = named.group(1)
+        return out
     for cat, words in _X_CATEGORY_WORDS.items():
         if re.search(rf"\b(?:{words})\b", t):
             out["category"] = cat

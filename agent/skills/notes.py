@@ -26,7 +26,7 @@ from agent.safety.executor import ActionOutput, Executor
 from agent.skills.base import Args, PerAgent, QueryArgs, Register, Skill, SkillContext
 from agent.skills.extractors import extract_query
 from agent.store.sqlite import Database
-from agent.values import restore_case
+from agent.values import restore_case, to_digits
 
 __all__ = ["DB_NAME", "Note", "NoteHit", "NoteStore", "register", "register_actions", "search", "strip_prefix"]
 
@@ -350,8 +350,9 @@ def _extract_note_delete(t: str) -> dict[str, Any]:
 
 
 def _extract_limit(t: str) -> dict[str, Any]:
-    m = re.search(r"\b(?:last|latest|first)\s+(\d{1,3})\b", t)
-    return {"limit": int(m.group(1))} if m else {}
+    m = re.search(r"\b(?:last|latest|first|newest|most recent|recent)\s+(\d{1,3})\b|\b(\d{1,3})\s+(?:most recent|"
+                  r"latest|last|newest|recent)\b", to_digits(t))
+    return {"limit": int(m.group(1) or m.group(2))} if m else {}
 
 
 def register(reg: Register) -> None:
