@@ -23,7 +23,7 @@ bench: setup
 eval: setup
 	$(VENV)/bin/agent eval router ../shared/eval/router_dev.jsonl
 	$(VENV)/bin/agent eval router ../shared/eval/router_dev2.jsonl
-	$(VENV)/bin/agent eval router bench/unseen/router_unseen.jsonl
+	for f in bench/unseen/router_unseen*.jsonl; do $(VENV)/bin/agent eval router $$f; done
 
 clean:
 	rm -rf $(VENV)
