@@ -301,6 +301,8 @@ def test_one_clause_is_the_request(router: Any, text: str, skill: str, args: dic
      ("set an alarm for 6am", "reminder.add", {"text": "alarm"}),
      ("set timer 4 min", "timer.set", {"seconds": 240}),
      ("add another minute", "timer.adjust", {"seconds": 60}),
+     ("put on an eight minute timer for the tea", "timer.set", {"seconds": 480}),
+     ("give the timer 2 extra minutes", "timer.adjust", {"seconds": 120}),
      ("whats in my documents folder", "command.run", {"command": "list_folder"}),
      ("cross bread off the shopping list", "notes.delete", {"query": "bread"}),
      ("how much did we spend on takeout this month", "finance.report", {"period": "month"}),

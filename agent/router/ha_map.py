@@ -48,7 +48,8 @@ def _seconds(slots: dict[str, Any]) -> int:
 def _label(slots: dict[str, Any]) -> dict[str, Any]:
     name = slots.get("name")
     if isinstance(name, str) and name.strip() and name.strip().lower() not in ("timer", "the timer"):
-        return {"label": name.strip()}
+        label = re.sub(r"^(?:the|my|a|an|our)\s+", "", name.strip(), flags=re.I)
+        return {"label": label} if label else {}
     return {}
 
 

@@ -293,12 +293,17 @@ def _extract_timer_ref(t: str) -> dict[str, Any]:
     return {"id": int(m.group(1))} if m else _extract_timer_label(t)
 
 
+_LESS = re.compile(r"\b(?:take|knock|shave|remove|subtract|minus|less|off|shorten|reduce|decrease|cut)\b")
+_MORE = re.compile(r"\b(?:add|adds|added|more|extra|another|plus|extend|increase|lengthen|longer|give it|give the|"
+                   r"needs|could use|bump|top up)\b")
+
+
 def _extract_timer_adjust(t: str) -> dict[str, Any]:
+    """A duration is a change only when the words say so: "put on a twelve minute timer" starts one."""
     out = _extract_timer_ref(t)
     seconds = parse_duration(t)
-    if seconds:
-        less = re.search(r"\b(?:take|knock|shave|remove|subtract|minus|less|off|shorten|reduce|decrease|cut)\b", t)
-        out["seconds"] = -seconds if less else seconds
+    if seconds and (_LESS.search(t) or _MORE.search(t)):
+        out["seconds"] = -seconds if _LESS.search(t) else seconds
     return out
 
 
