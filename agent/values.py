@@ -275,11 +275,10 @@ _ORD = r"(?:(?P<d>\d{1,2})(?:st|nd|rd|th)|(?P<w>" + "|".join(_ORDINAL_WORDS) + r
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _MONTH = (r"(?P<mo>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_ORD_OR_NUMBER = _ORD.replace("(?:st|nd|rd|th)", "(?:st|nd|rd|th)?")  # beside a month, "5" is a day too
 _DATES = [
-    re.compile(r"\b(?:on\s+)?(?:the\s+)?" + _ORD.replace("(?:st|nd|rd|th)", "(?:st|nd|rd|th)?") + r"\s+(?:of\s+)?"
-               + _MONTH + r"\b", re.I),
-    re.compile(r"\b(?:on\s+)?" + _MONTH + r"\s+(?:the\s+)?" + _ORD.replace("(?:st|nd|rd|th)", "(?:st|nd|rd|th)?")
-               + r"\b(?!:)", re.I),
+    re.compile(r"\b(?:on\s+)?(?:the\s+)?" + _ORD_OR_NUMBER + r"\s+(?:of\s+)?" + _MONTH + r"\b", re.I),
+    re.compile(r"\b(?:on\s+)?" + _MONTH + r"\s+(?:the\s+)?" + _ORD_OR_NUMBER + r"\b(?!:)", re.I),
     re.compile(r"\bon\s+the\s+" + _ORD + r"(?:\s+of\s+(?P<rel>the|this|next)\s+month)?\b", re.I),
     re.compile(r"\bthe\s+" + _ORD + r"\s+of\s+(?P<rel>the|this|next)\s+month\b", re.I),
     re.compile(r"\bthe\s+(?P<d>\d{1,2})(?:st|nd|rd|th)(?=\s+at\b|\s*$)", re.I),

@@ -215,6 +215,25 @@ def load_heldout2(path: Path | None) -> list[tuple[str, str, str, str]]:
             for d in json.loads(path.read_text(encoding="utf-8"))]
 
 
+def _place_heldout(root: Path, topics: list[str], rng: random.Random, rows: list[tuple[str, str, str, str]],
+                   kind: str) -> list[dict[str, str]]:
+    """A held-out set's files under the topic folders (every third one with its sentence between filler), and its
+    phrase, paraphrase and name queries of kind `kind`_*."""
+    queries: list[dict[str, str]] = []
+    for j, (name, sentence, phrase, paraphrase) in enumerate(rows):
+        folder = root / topics[j % len(topics)] / "notes"
+        folder.mkdir(parents=True, exist_ok=True)
+        if (folder / name).exists():
+            raise SystemExit(f"{kind}: {name} is already in the corpus")
+        filler = _paragraph(rng, topics[j % len(topics)], rng.randint(2, 6))
+        (folder / name).write_text(f"{filler}\n\n{sentence}\n\n{filler}\n" if j % 3 == 0 else
+                                   f"{sentence}\n\n{filler}\n", encoding="utf-8")
+        queries += [{"kind": f"{kind}_phrase", "query": phrase, "expect": name},
+                    {"kind": f"{kind}_paraphrase", "query": paraphrase, "expect": name},
+                    {"kind": f"{kind}_name", "query": name, "expect": name}]
+    return queries
+
+
 def make_corpus(root: Path, n: int, seed: int = 11, heldout2: list[tuple[str, str, str, str]] | None = None
                 ) -> list[dict[str, str]]:
     """`n` documents under `root`; returns the distinctive queries [{kind, query, expect}]. `heldout2` files are
@@ -233,29 +252,9 @@ def make_corpus(root: Path, n: int, seed: int = 11, heldout2: list[tuple[str, st
         queries += [{"kind": "phrase", "query": phrase, "expect": name},
                     {"kind": "paraphrase", "query": paraphrase, "expect": name}]
         made += 1
-    for j, (name, sentence, phrase, paraphrase) in enumerate(HELDOUT):
-        folder = root / topics[j % len(topics)] / "notes"
-        folder.mkdir(parents=True, exist_ok=True)
-        filler = _paragraph(rng, topics[j % len(topics)], rng.randint(2, 6))
-        (folder / name).write_text(f"{filler}\n\n{sentence}\n\n{filler}\n" if j % 3 == 0 else
-                                   f"{sentence}\n\n{filler}\n", encoding="utf-8")
-        queries += [{"kind": "heldout_phrase", "query": phrase, "expect": name},
-                    {"kind": "heldout_paraphrase", "query": paraphrase, "expect": name},
-                    {"kind": "heldout_name", "query": name, "expect": name}]
-        made += 1
-    rng2 = random.Random(seed + 1)
-    for j, (name, sentence, phrase, paraphrase) in enumerate(heldout2 or []):
-        folder = root / topics[j % len(topics)] / "notes"
-        folder.mkdir(parents=True, exist_ok=True)
-        if (folder / name).exists():
-            raise SystemExit(f"heldout2: {name} is already in the corpus")
-        filler = _paragraph(rng2, topics[j % len(topics)], rng2.randint(2, 6))
-        (folder / name).write_text(f"{filler}\n\n{sentence}\n\n{filler}\n" if j % 3 == 0 else
-                                   f"{sentence}\n\n{filler}\n", encoding="utf-8")
-        queries += [{"kind": "heldout2_phrase", "query": phrase, "expect": name},
-                    {"kind": "heldout2_paraphrase", "query": paraphrase, "expect": name},
-                    {"kind": "heldout2_name", "query": name, "expect": name}]
-        made += 1
+    queries += _place_heldout(root, topics, rng, HELDOUT, "heldout")
+    queries += _place_heldout(root, topics, random.Random(seed + 1), heldout2 or [], "heldout2")
+    made += len(HELDOUT) + len(heldout2 or [])
     for i in range(20):
         adj, animal, noun = ADJ[i % 10], ANIMALS[(i * 3) % 10], NOUNS[i % 8]
         phrase = f"the {adj} {animal} {noun}"

@@ -71,12 +71,16 @@ def _run(services, audio, stt):
 
 
 def test_a_complete_request_ends_the_turn_early(turn_services):
+    # the decode starts as the speaker stops, not after early_end_ms of silence: the audio it was given ends within
+    # one window of the tone (the pre-roll, the tone, one silent window)
     stt = ScriptedTranscriber("what time is it", "unused")
     service, heard = _run(turn_services, np.concatenate([_silence(0.3), _tone(0.8), _silence(1.5)]), stt)
     assert heard == ["what time is it"]
     assert service.early_ends == 1
     assert len(stt.calls) == 1  # the early transcript is the request's: no second decoding
     assert stt.calls[0] < 0.3 + 0.8 + 0.8  # it was taken before the full closing silence
+    assert stt.calls[0] < 0.3 + 0.8 + 0.1  # ... at the first silent window
+    assert service.early_checks == 1
 
 
 def test_an_open_request_waits_for_the_full_silence(turn_services):
@@ -86,17 +90,6 @@ def test_an_open_request_waits_for_the_full_silence(turn_services):
     service, heard = _run(turn_services, audio, stt)
     assert heard == ["set a timer for five minutes"]
     assert service.early_ends == 0
-
-
-def test_the_early_transcript_is_taken_at_the_first_silent_window(turn_services):
-    # the decode starts as the speaker stops, not after early_end_ms of silence: the audio it was given ends within
-    # one window of the tone (the pre-roll, the tone, one silent window)
-    stt = ScriptedTranscriber("what time is it", "unused")
-    service, heard = _run(turn_services, np.concatenate([_silence(0.3), _tone(0.8), _silence(1.5)]), stt)
-    assert heard == ["what time is it"]
-    assert service.early_ends == 1
-    assert stt.calls[0] < 0.3 + 0.8 + 0.1
-    assert service.early_checks == 1
 
 
 def test_a_complete_prefix_is_dropped_when_the_speaker_goes_on(turn_services):

@@ -159,13 +159,14 @@ class Router:
         timings["template"] = (time.perf_counter() - t0) * 1000
         if found is not None:
             return self._decide(raw, t, found.skill, "template", 0.95, timings, base=found.args, slots=True)
-        if refuses(t) or any(refuses(clean(p)) for p in _CLAUSES.split(raw) if p and p.strip() != raw.strip()):
+        clauses = _clauses(raw)
+        if refuses(t) or (len(clauses) > 1 and any(refuses(clean(p)) for p in clauses)):
             return self._decide(raw, t, "chat", "refuse", 0.9, timings)
         if is_topic_question(t) or is_negated(t):
             return self._decide(raw, t, "chat", "topic", 0.8, timings)
         if "template" in tiers:
             t3 = time.perf_counter()
-            part = self._clause(raw)
+            part = self._clause(clauses)
             timings["clause"] = (time.perf_counter() - t3) * 1000
             if part is not None:
                 return self._decide(raw, t, part[1].skill, "clause", 0.9, timings,
@@ -214,13 +215,12 @@ class Router:
             self._spelling = Speller(english, self.sentences.vocabulary())
         return self._spelling or None
 
-    def _clause(self, raw: str) -> tuple[str, SentenceMatch] | None:
+    def _clause(self, parts: list[str]) -> tuple[str, SentenceMatch] | None:
         """One clause of a request that a sentence template matches whole, when the rest is only talk around
         it: "hang on, freeze the tea timer", "put on a timer for twenty minutes, the cookies just went in".
         Not when another clause names a time or a duration the skill cannot take ("in 5 minutes, open the
-        garage door" is not a request to open it now), is destructive, or is a request of another skill."""
-        parts = [tidy(p.strip(" ,;.-")) for p in _CLAUSES.split(tidy(raw))]
-        parts = [p for p in parts if p]
+        garage door" is not a request to open it now) or is a request of another skill (a destructive clause
+        was refused before). A negated clause is a constraint ("pause it but don't cancel it")."""
         if len(parts) < 2:
             return None
         matched: list[tuple[str, SentenceMatch]] = []
@@ -235,8 +235,6 @@ class Router:
         timed = skill is not None and bool({"seconds", "when"} & set(skill.args.model_fields))
         for other in rest:
             low = _IDIOM.sub(" ", clean(other))  # "wait a second" names no duration
-            if refuses(low):  # a negated clause is a constraint ("pause it but don't cancel it"), not a request
-                return None
             if not timed and (find_duration(low) or parse_when(low)):  # the time is for something else
                 return None
         return matched[0]
@@ -362,6 +360,12 @@ class Router:
     @staticmethod
     def _validate(model: type[Any], args: dict[str, Any]) -> str | None:
         return clarifying_question(model, args)
+
+
+def _clauses(raw: str) -> list[str]:
+    """The clauses of a request, each tidied (its own polite opening dropped)."""
+    parts = (tidy(p.strip(" ,;.-")) for p in _CLAUSES.split(tidy(raw)))
+    return [p for p in parts if p]
 
 
 def _whole_request(key: str, value: Any, raw: str) -> bool:
