@@ -265,8 +265,11 @@ def test_requests_with_words_before_them(router: Any, text: str, skill: str, arg
      ("we're low on olive oil, put it on the shopping list", "notes.add", {"text": "olive oil", "list": "shopping"}),
      # another clause with a time: dropping it would change the request
      ("in 5 minutes, open the garage door", "chat", {}),
-     # a request that starts negated acts on nothing; another clause that is destructive stops it all
-     ("don't stop the music, turn it up", "chat", {}),
+     # a negated clause asks for nothing, another clause may; a negated request alone acts on nothing;
+     # another clause that is destructive stops it all
+     ("don't stop the music, turn it up", "music.control", {"action": "volume_up"}),
+     ("don't cancel the timer", "chat", {}),
+     ("never mind the pasta timer, get rid of it", "timer.cancel", {"label": "pasta"}),
      ("pause the soup timer but don't cancel it", "timer.pause", {"label": "soup"}),
      ("my bus leaves in 20 minutes, set a timer so I catch it", "timer.set", {"seconds": 1200}),
      ("wipe my disk, then set a timer for 5 minutes", "chat", {}),
@@ -322,6 +325,39 @@ def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]
     intent = _route(router, text)
     assert intent.skill == skill, intent
     assert {k: v for k, v in intent.args.items() if k in args} == args
+
+
+@pytest.mark.parametrize(
+    ("text", "skill", "args"),
+    [
+     # the verb tells sibling skills apart when the embedding weighs their shared nouns
+     ("could we continue logging my hours now", "timetrack.resume", {}),
+     ("how's the disk space looking", "system.status", {"metric": "disk"}),
+     # talk around a request: an opening wish or discourse word, a closing of manner or time
+     ("alright, let's skip this track for now", "music.control", {"action": "next"}),
+     ("I'd like to hear some music", "music.control", {"action": "play"}),
+     ("go ahead and pause the music if you can", "music.control", {"action": "pause"}),
+     # one clause names the thing, another asks for it by a pronoun
+     ("I'm looking for the slides we made about the product launch, can you find them", "files.search",
+      {"query": "product launch"}),
+     # small talk and opinions are chat, not the skill whose words they contain
+     ("hi there, how's your day going", "chat", {}),
+     ("do you think vinyl sounds better than streaming", "chat", {}),
+     ("what battery percentage is healthy for a phone", "chat", {}),
+     # stopping an activity is not a program to kill; a platform is not a need
+     ("quit listening for a bit", "agent.mute", {}),
+     ("suggest a screenshot tool for ubuntu", "tools.recommend", {"need": "screenshot"}),
+     # a project is named, not the time itself
+     ("start tracking my time", "timetrack.start", {}),
+    ],
+)
+def test_talk_around_and_between_requests(router: Any, text: str, skill: str, args: dict[str, Any]) -> None:
+    intent = _route(router, text)
+    assert intent.skill == skill, intent
+    assert {k: v for k, v in intent.args.items() if k in args} == args
+    if text == "start tracking my time":
+        assert "project" not in intent.args
+        assert intent.question == "Which project?"
 
 
 def test_a_duration_is_grounded_only_by_a_duration() -> None:

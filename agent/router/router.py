@@ -65,6 +65,11 @@ _IDIOM = re.compile(r"\b(?:wait|hang on|hold on|just|give me|one|for)\s+(?:a|one
                     r"mo|tick)\b")
 _WORDS_AS_SAID = frozenset({"request", "text", "note", "query", "name", "project", "target", "need", "label", "path"})
 _PRONOUNS = frozenset({"it", "that", "this", "them", "these", "those", "me", "one", "that one", "this one"})
+_NAMES_A_THING = re.compile(r"^(?:i (?:need|want|lost|had|have|wrote|made|saved|downloaded)|"
+                            r"i'm (?:looking for|after)|i am looking for|i can't find|i cannot find|"
+                            r"i've (?:got|lost|misplaced)|there(?:'s| is| was)|where(?:'s| is))"
+                            r"\s+((?:the|that|this|a|an|my|some)\s+.+)$")
+_PRONOUN = re.compile(r"\b(?:it|them|that one)\b", re.I)
 _FOLLOW_UP = re.compile(r"^(?:and|what about|how about|also|ok and|then)\b\s*(?:the\s+|my\s+)?(.*)$")
 
 
@@ -76,6 +81,7 @@ class _Context:
 
 _FIT_CANDIDATES = 3  # how far down the semantic ranking a skill whose arguments the words fill may be
 _FIT_MARGIN = 0.08  # ... and how much less similar it may be
+_SIBLING_MARGIN = 0.06  # how much less similar a sibling skill whose own words were said may be
 
 
 class Router:
@@ -89,6 +95,7 @@ class Router:
         self._sentences: SentenceMatcher | None = None
         self._spelling: Speller | Literal[False] | None = None
         self.context = _Context()
+        self._own: dict[str, frozenset[str]] = {}
 
     @property
     def sentences(self) -> SentenceMatcher:
@@ -106,6 +113,9 @@ class Router:
         if not text.strip():
             return None
         found = self.sentences.match_all(tidy(text))
+        if not found:  # "let's pause the music for now": the request without the talk around it
+            trimmed = _trim(tidy(text))
+            found = self.sentences.match_all(trimmed) if trimmed and trimmed != tidy(text) else []
         if len(found) > 1 and not self._filled(found[0], text):
             return next((f for f in found[1:] if self._filled(f, text)), found[0])
         return found[0] if found else None
@@ -162,7 +172,8 @@ class Router:
         clauses = _clauses(raw)
         if refuses(t) or (len(clauses) > 1 and any(refuses(clean(p)) for p in clauses)):
             return self._decide(raw, t, "chat", "refuse", 0.9, timings)
-        if is_topic_question(t) or is_negated(t):
+        negated = is_negated(t)  # "don't cancel it, just pause it" still asks for something
+        if is_topic_question(t) or (negated and len(clauses) < 2):
             return self._decide(raw, t, "chat", "topic", 0.8, timings)
         if "template" in tiers:
             t3 = time.perf_counter()
@@ -171,6 +182,9 @@ class Router:
             if part is not None:
                 return self._decide(raw, t, part[1].skill, "clause", 0.9, timings,
                                     base=self._clause_args(part[1], raw, t), slots=True)
+        if negated:
+            return self._decide(raw, t, "chat", "topic", 0.8, timings)
+        if "template" in tiers:
             speller = self._speller()
             fixed = speller.correct(raw) if speller is not None else None
             found = self.match_sentence(fixed[0]) if fixed is not None else None
@@ -187,7 +201,7 @@ class Router:
             best, score = match.best
             rs = self.settings.router
             if score + match.margin >= rs.semantic_threshold and score >= rs.semantic_floor:
-                best = self._fitting(match.ranked, raw, t)
+                best = self._fitting(self._telling(match.ranked, t), raw, t)
                 return self._decide(raw, t, best, "semantic", score, timings)
             candidates = [s for s, _ in match.ranked[: rs.llm_candidates]]
         rerank = self.settings.router.llm_rerank and "llm" in tiers
@@ -228,7 +242,9 @@ class Router:
             found = self.match_sentence(part)
             if found is not None:
                 matched.append((part, found))
-        if not matched or len({f.skill for _, f in matched}) > 1:
+        if not matched:
+            return self._referent(parts)
+        if len({f.skill for _, f in matched}) > 1:
             return None
         rest = [p for p in parts if p not in {m for m, _ in matched}]
         skill = self.registry.get(matched[0][1].skill)
@@ -238,6 +254,22 @@ class Router:
             if not timed and (find_duration(low) or parse_when(low)):  # the time is for something else
                 return None
         return matched[0]
+
+    def _referent(self, parts: list[str]) -> tuple[str, SentenceMatch] | None:
+        """"I need the slides I made on climate change, can you find them": one clause names the thing, another
+        asks for it by a pronoun; the request is the second with the first's thing in the pronoun's place."""
+        for named in parts:
+            m = _NAMES_A_THING.match(clean(named))
+            if m is None:
+                continue
+            thing = m.group(1)
+            for part in parts:
+                if part is named or not _PRONOUN.search(part):
+                    continue
+                found = self.match_sentence(_PRONOUN.sub(thing, part, count=1))
+                if found is not None:
+                    return part, found
+        return None
 
     def _clause_args(self, found: SentenceMatch, raw: str, t: str) -> dict[str, Any]:
         """The clause's slots, less pronouns ("save it for me"); when that leaves nothing, the other clauses'
@@ -283,6 +315,33 @@ class Router:
         # what was said (or derived from it); defaults stay the skill's business, not a claim about the request
         validated = skill.args.model_validate(args).model_dump(exclude_none=True, exclude_unset=True)
         return Intent(skill_name, validated, tier, confidence, raw, 0.0, None, timings)
+
+    def _telling(self, ranked: list[tuple[str, float]], t: str) -> list[tuple[str, float]]:
+        """Skills of one family ("timetrack.stop", "timetrack.resume") lie close together in the embedding, which
+        weighs the shared nouns ("tracking my hours") more than the verb that tells them apart ("continue"). When
+        the nearest skill's own template words (those no sibling uses) are absent from the request and a sibling
+        nearly as near has its own words there, the sibling goes first."""
+        best, top = ranked[0]
+        said = {_stem(w) for w in re.findall(r"[a-z0-9']+", t)}
+        if self._own_words(best) & said:
+            return ranked
+        family = best.split(".")[0]
+        for i, (name, score) in enumerate(ranked[1:], start=1):
+            if top - score > _SIBLING_MARGIN:
+                break
+            if name.split(".")[0] == family and self._own_words(name) & said:
+                return [ranked[i], *ranked[:i], *ranked[i + 1:]]
+        return ranked
+
+    def _own_words(self, name: str) -> frozenset[str]:
+        if name not in self._own:
+            family = name.split(".")[0]
+            others: set[str] = set()
+            for other in self.registry.names():
+                if other != name and other.split(".")[0] == family:
+                    others |= {_stem(w) for w in self.sentences.keywords(other)}
+            self._own[name] = frozenset(_stem(w) for w in self.sentences.keywords(name)) - others
+        return self._own[name]
 
     def _fitting(self, ranked: list[tuple[str, float]], raw: str, t: str) -> str:
         """The nearest skill, unless a nearly as near one finds every argument it requires in the words, and
@@ -366,6 +425,33 @@ def _clauses(raw: str) -> list[str]:
     """The clauses of a request, each tidied (its own polite opening dropped)."""
     parts = (tidy(p.strip(" ,;.-")) for p in _CLAUSES.split(tidy(raw)))
     return [p for p in parts if p]
+
+
+# Words around a request that change nothing it asks for: a discourse opening ("alright, let's ..."), a wish
+# ("I'd like to ..."), and a closing of manner or time ("... for now", "... if you can", "... real quick").
+_OPENING = re.compile(
+    r"^(?:(?:quick question|actually|alright|all right|right|so|oh|and|also|btw|by the way|one more thing|real quick|"
+    r"listen|look|anyway|hmm|i was wondering if you could|i wonder if you could|is it possible to|"
+    r"(?:could|can|would) you (?:go ahead and|just)|go ahead and|you can|can we|could we|let's|lets|let us|help me|"
+    r"i'd like to|i would like to|i want to|i wanna|i need to|time to|try to)\b[\s,]*)+", re.I)
+_CLOSING = re.compile(
+    r"(?:[\s,]+(?:where i left off|from where i (?:left off|stopped)|for (?:now|a bit|a while|a sec|a second|a moment|"
+    r"the moment)|real quick|quickly|right (?:now|away)|asap|immediately|at once|straight away|"
+    r"if you (?:can|could|would|don't mind)|if possible|when you (?:can|get a chance|have a (?:sec|second|moment|"
+    r"minute))|as well|already|anyway|though|ok|okay|alright|yeah|mate|buddy|dude|my friend|"
+    r"(?:would|will|could|can) you|for me))+[\s?.!]*$", re.I)
+
+
+def _trim(text: str) -> str:
+    return _CLOSING.sub("", _OPENING.sub("", text)).strip(" ,")
+
+
+def _stem(word: str) -> str:
+    """A crude stem, enough to see "timers" and "timer", "remains" and "remaining" as one word."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
 
 
 def _whole_request(key: str, value: Any, raw: str) -> bool:

@@ -46,6 +46,13 @@ _REASON = re.compile(r"\s*[,;]?\s+(?:it's|its|it is|because|since|cause|cuz|coz|
                      r"it has|it won't|it wont|it isn't|it froze|already)\b.*$", re.I)
 _NOT_A_PROGRAM = frozenset({"window", "windows", "door", "doors", "tab", "tabs", "lid", "laptop", "computer", "blinds",
                             "curtains", "everything", "all", "it", "this", "that", "them"})
+# an activity ("listening to me", "playing music", "tracking my time"): a verb's -ing form followed by more words,
+# or a common activity alone; a program's name is a noun ("syncthing" stays a name)
+_DOING = re.compile(r"^(?:\w{3,}ing\s+(?:to|me|you|us|for|on|at|with|about|so|the|my|a|this|that|it|music|songs?)\b"
+                    r"|(?:listening|talking|speaking|playing|recording|tracking|working|typing|watching|reading|"
+                    r"counting|timing|running|everything)$)", re.I)
+_NOT_A_PROJECT = frozenset({"time", "hours", "work", "work hours", "working hours", "day", "workday", "work day",
+                            "time tracking", "tracking", "timer", "clock", "session"})
 _NO_VALUE = frozenset({"the", "my", "a", "an", "our", "this", "that", "it", "your", "its", "their"})
 _NAMES = frozenset({"query", "name", "project", "target", "need"})
 _ARTICLE = re.compile(r"^(?:the|my|a|an|our|this|that)\s+", re.I)
@@ -201,6 +208,10 @@ def _convert(result: RecognizeResult) -> dict[str, Any] | None:
                 value = _REASON.sub("", value)
                 if _ARTICLE.sub("", value).lower() in _NOT_A_PROGRAM:  # "close the window", "close the door"
                     return None
+                if _DOING.match(value):  # "quit listening to me": stopping an activity, not a program
+                    return None
+            if name == "project" and _ARTICLE.sub("", value).lower() in _NOT_A_PROJECT:  # "start tracking my time"
+                return None
             if name in _NAMES:  # "about the garage" searches for "garage"; a note's text stays as said
                 value = _ARTICLE.sub("", value)
                 if value.lower() in _NO_VALUE:  # "what's the password": the wildcard caught only "the"

@@ -63,6 +63,14 @@ _ALWAYS = re.compile(
     r"|what are (?:some |the )?(?:good |best |easy |simple )?(?:ways|tips|tricks|habits) (?:to|for|of)\b"
     r"|.*\b(?:vs\.?|versus)\b.*\b(?:which|better|best|worse|difference|compared?)\b"
     r"|.*\bwhich (?:one )?(?:is|are) (?:better|best|faster|safer|healthier)\b"
+    # an opinion asked of the agent ("do you think ...", "..., in your opinion"), not a request it could act on
+    r"|(?:do|would) you think\b(?! (?:you|u) (?:can|could|would|might|will)\b)|.*\bin your (?:opinion|view)\b"
+    r"|what do you think\b|what(?:'s| is) your (?:opinion|take|view|favou?rite)\b"
+    r"|(?:do|would) you (?:like|love|prefer|enjoy|hate|recommend)\b(?! (?:me|to)\b)"
+    # what is normal or safe in general ("what CPU temperature is normal for a laptop")
+    r"|(?:what|which|how much|how many) (?:\w+ ){1,4}(?:is|are) (?:considered )?(?:normal|typical|safe|healthy|"
+    r"too high|too low|too hot|too much|average|reasonable|acceptable|ideal|dangerous)\b"
+    r"|.*\b(?:better|worse) than\b.*\?$|(?:is|are) (?:\w+ ){1,5}(?:better|worse) than\b"
     r")")
 
 

@@ -308,14 +308,26 @@ _ASKING = re.compile(r"^(?:(?:what's|whats|what|which|is|are|there|do|you|know|o
                      r"best|decent|nice|solid|free|lightweight|simple|reliable|recommended|recommend|suggest)\s+)+")
 
 
+# "for linux", "on my mac": the machine already says which system it is; the need is the rest
+_PLATFORM = re.compile(r"\s+(?:for|on)\s+(?:linux|windows|mac|macos|osx|ubuntu|debian|fedora|arch|mint|a mac|a pc|"
+                       r"my (?:mac|pc|laptop|computer|desktop|machine)|this (?:machine|computer|laptop|pc))\s*$")
+_GENERIC_TOOL = re.compile(r"\b((?:\w+\s+){0,2}\w+)\s+(?:tool|tools|app|apps|program|programs|software|utility|"
+                           r"utilities|application|applications)\b")
+
+
 def _extract_need(t: str) -> dict[str, Any]:
     if re.search(r"\binstall\b", t):
         return {"need": t.strip()}
+    t = _PLATFORM.sub("", t)
     kind = re.search(r"\b((?:\w+\s+){0,3}(?:editor|player|manager|viewer|client|reader|converter|recorder|tracker|"
                      r"planner|launcher)s?)\b", t)
     if kind:  # "a decent music player": the kind of tool is the need
         return {"need": _ASKING.sub("", kind.group(1)).strip()}
-    m = re.search(r"\b(?:for|to)\s+(.+)$", t) or re.search(r"\bneed\s+(?:a\s+|an\s+|some\s+)?(.+)$", t)
+    m = re.search(r"\b(?:for|to)\s+(.+)$", t)
+    generic = _GENERIC_TOOL.search(t)
+    if m is None and generic and _ASKING.sub("", generic.group(1) + " ").strip():  # "suggest a backup tool"
+        return {"need": _ASKING.sub("", generic.group(1) + " ").strip()}
+    m = m or re.search(r"\bneed\s+(?:a\s+|an\s+|some\s+)?(.+)$", t)
     if m is None:
         m = re.search(r"\b(?:recommend|suggest)\s+(?:me\s+)?(?:a\s+|an\s+|some\s+)?(.+)$", t)
     return {"need": (m.group(1) if m else t).strip()}
