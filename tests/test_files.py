@@ -159,6 +159,34 @@ def test_a_lone_clear_match_outvotes_the_top_of_a_crowd() -> None:
     assert _standout([]) == []
 
 
+def test_sentences_split_on_ends_and_lines_without_repeats() -> None:
+    from agent.files.search import sentences
+
+    text = ("# Vet visit notes\n\nThe cat needs her rabies booster. The heating was repaired on Monday! "
+            "The heating was repaired on Monday! Ok.\n- Next check: in March at the clinic")
+    assert sentences(text) == ["Vet visit notes", "The cat needs her rabies booster.",
+                               "The heating was repaired on Monday!", "in March at the clinic"]
+    assert sentences(text, 2) == ["Vet visit notes", "The cat needs her rabies booster."]
+    assert sentences("") == []
+
+
+def test_cross_check_scores_a_file_by_its_best_sentence() -> None:
+    import numpy as np
+
+    from agent.files.search import _cross_check
+
+    axes = {"booster": [1.0, 0.0], "heating": [0.0, 1.0]}
+
+    class Fake:
+        def embed(self, texts: list[str]) -> np.ndarray:
+            return np.asarray([next(v for k, v in axes.items() if k in t) for t in texts], dtype=np.float32)
+
+    query = np.asarray([1.0, 0.0], dtype=np.float32)
+    diluted = "The heating was repaired on Monday. The cat needs her rabies booster. The heating is on again."
+    related = "The heating engineer came twice. The heating bill went up."
+    assert _cross_check(Fake(), query, [("a", diluted), ("b", related), ("c", "")]) == [1.0, 0.0, 0.0]
+
+
 def test_manifest_generation_changes_with_every_store_change(tmp_path: Path) -> None:
     manifest = Manifest(tmp_path / "m.sqlite")
     other = Manifest(tmp_path / "m.sqlite")  # another process's view of the same file

@@ -10,8 +10,11 @@ similarity stands above the rest of its list (its z-score over 3): a lone clear 
 in a crowd of near-equal ones, which rank alone cannot tell apart (many files saying much the same thing,
 none of them singled out by the query). Similarities are cosines centred on the store's mean vector
 (`agent.files.store.CENTRE_MIN_VECTORS`). A file's score is its best chunk's score plus its exact-match and
-name scores, so a query equal to a file name or a rare exact phrase puts that file first. Results are data:
-snippets are returned as text, never interpreted.
+name scores, so a query equal to a file name or a rare exact phrase puts that file first. Then the best two
+files, when near enough each other, are cross-checked sentence by sentence: each gains SENTENCE_WEIGHT times the
+cosine of its best sentence (of its best chunk) with the query, so the file that says what was asked beats a
+related file that is merely all on the same topic (a second vet visit, a treatment plan beside an invoice).
+Results are data: snippets are returned as text, never interpreted.
 """
 
 from __future__ import annotations
@@ -42,6 +45,15 @@ MAX_SHARED_NAME = 2  # a name (in words) shared by more of the name list's files
 STANDOUT_REF = 3.0  # a similarity 3 standard deviations above its list's mean votes with the list's weight
 MIN_SPREAD = 0.01  # a list of near-equal similarities still has this spread (no vote is blown up by a tiny sd)
 MAX_EXACT_FILES = 10  # a "phrase" found in more files than this is not distinctive
+# Cross-check of the best files: each one's best sentence (of its best chunk) against the query. A chunk's
+# vector averages its sentences, so a file whose one matching sentence sits among unrelated ones loses to a
+# related file that is all near the topic; the sentence level tells them apart.
+CROSS_CHECK_FILES = 2  # how many of the best files are cross-checked (0: off)
+SENTENCE_WEIGHT = 0.5  # a file's score grows by this times its best sentence's cosine with the query
+MAX_SENTENCES = 16  # per file: the first sentences of its best chunk
+MIN_SENTENCE_CHARS = 12
+MAX_SWING = 0.5  # best-sentence cosines of two files differ by less than this (so a larger gap is kept as it is)
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
 SNIPPET_CHARS = 240
 _LEAD = 40  # characters kept before the first query term
 
@@ -117,6 +129,30 @@ def _standout(sims: list[float]) -> list[float]:
     return [float(x) for x in np.clip((arr - arr.mean()) / spread, 0.0, None) / STANDOUT_REF]
 
 
+def sentences(text: str, limit: int | None = None) -> list[str]:
+    """`text`'s distinct sentences (and lines) of at least MIN_SENTENCE_CHARS characters, the first `limit`
+    (MAX_SENTENCES)."""
+    parts = (p.strip(" #*-\t") for p in _SENTENCE_END.split(text))
+    return list(dict.fromkeys(p for p in parts if len(p) >= MIN_SENTENCE_CHARS))[:limit or MAX_SENTENCES]
+
+
+def _cross_check(embedder: Any, vector: Any, candidates: list[tuple[str, str]]) -> list[float]:
+    """For each (path, text): the best cosine of one of its sentences with the query vector (0 without one)."""
+    owners: list[int] = []
+    texts: list[str] = []
+    for i, (_, text) in enumerate(candidates):
+        found = sentences(text)
+        texts += found
+        owners += [i] * len(found)
+    best = [0.0] * len(candidates)
+    if not texts:
+        return best
+    sims = embedder.embed(texts) @ np.asarray(vector, dtype=np.float32)
+    for owner, sim in zip(owners, sims, strict=True):
+        best[owner] = max(best[owner], float(sim))
+    return best
+
+
 def search(index: FileIndex, query: str, limit: int = 5) -> SearchResponse:
     """The best `limit` files for `query`, one hit per file (its best chunk as the snippet)."""
     response = SearchResponse(query)
@@ -162,13 +198,26 @@ def search(index: FileIndex, query: str, limit: int = 5) -> SearchResponse:
 
     indexed = index.manifest.has(file_score)
     ranked = sorted((p for p in file_score if p in indexed), key=lambda p: -file_score[p])
+    chosen: list[tuple[str, int, str]] = []
     for path in ranked:
-        if len(response.results) >= limit:
+        if len(chosen) >= max(limit, CROSS_CHECK_FILES):
             break
         if not index.allowed(path):  # deleted or excluded since it was indexed (and no watcher saw it)
             continue
         chunk = phrase_chunk.get(path, best[path][1] if path in best else 0)
-        text = texts.get((path, chunk)) or index.manifest.chunk_text(path, chunk)
+        chosen.append((path, chunk, texts.get((path, chunk)) or index.manifest.chunk_text(path, chunk)))
+    t3 = time.perf_counter()
+    # only files near enough the first that their sentences could reorder them: a clear first place (a file
+    # name, a rare phrase) costs nothing more
+    gap = SENTENCE_WEIGHT * MAX_SWING
+    top = [c for c in chosen[:CROSS_CHECK_FILES] if file_score[chosen[0][0]] - file_score[c[0]] < gap]
+    if len(top) > 1:
+        sims = _cross_check(embedder, vector, [(p, t) for p, _, t in top])
+        for (path, _, _), sim in zip(top, sims, strict=True):
+            file_score[path] += SENTENCE_WEIGHT * sim
+        chosen[:len(top)] = sorted(top, key=lambda c: -file_score[c[0]])
+    response.timings_ms["cross_check"] = (time.perf_counter() - t3) * 1000
+    for path, chunk, text in chosen[:limit]:
         response.results.append(Hit(path, make_snippet(text, query), file_score[path], chunk))
     response.ms = (time.perf_counter() - started) * 1000
     return response
