@@ -1,10 +1,11 @@
-"""Second-stage ranking probe on a kept `files_bench.py --keep` run: the current search's top files for every
-distinctive query, then re-ranked by candidate rerankers; hit@1/hit@5 per kind and the added time.
+"""The files search's second stage (the sentence cross-check of the best files) on and off, on a kept
+`files_bench.py --keep` run: hit@1/hit@5 per kind of distinctive query, search latency, and which queries changed.
 
-    .venv/bin/python bench/files_rerank_probe.py --work /tmp/files-bench-XXXX --docs 2000 [--depth 10]
+    .venv/bin/python bench/files_rerank_probe.py --work /tmp/files-bench-XXXX --docs 10000 \
+        [--files 2 3] [--weights 0.5 1.0] [--max-sentences 16]
 
-The queries are the bench's (its corpus is deterministic: they are made again in a scratch folder). Every set
-here (SEMANTIC, HELDOUT, heldout2) has been looked at while tuning: these are development figures.
+`--docs` must be the kept run's (its corpus is deterministic: the queries are made again in a scratch folder).
+Every set here (SEMANTIC, HELDOUT, heldout2) has been read while tuning: these are development figures.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
 
 def main() -> int:
     ap = argparse.ArgumentParser()
