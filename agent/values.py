@@ -281,7 +281,10 @@ _DATES = [
     re.compile(r"\b(?:on\s+)?" + _MONTH + r"\s+(?:the\s+)?" + _ORD_OR_NUMBER + r"\b(?!:)", re.I),
     re.compile(r"\bon\s+the\s+" + _ORD + r"(?:\s+of\s+(?P<rel>the|this|next)\s+month)?\b", re.I),
     re.compile(r"\bthe\s+" + _ORD + r"\s+of\s+(?P<rel>the|this|next)\s+month\b", re.I),
-    re.compile(r"\bthe\s+(?P<d>\d{1,2})(?:st|nd|rd|th)(?=\s+at\b|\s*$)", re.I),
+    re.compile(r"\bthe\s+" + _ORD + r"(?=\s+at\b|\s*$)", re.I),  # "1st"-"3rd" arrive as words
+    # "a reminder for the 3rd to renew my passport", not "for the third time"
+    re.compile(r"\b(?:for|by|until|till|before)\s+the\s+" + _ORD + r"\b(?=\s+(?:to|about|that|at|in the)\b|\s*,)",
+               re.I),
     re.compile(r"\b(?P<nx>next week|next month|(?:this|the|at the|on the|over the) weekend)\b", re.I),
 ]
 

@@ -203,7 +203,9 @@ def test_parts_of_the_day(text: str, when: datetime, rest: str) -> None:
      ("the day after tomorrow", datetime(2026, 3, 12, 9, 0), ""), ("next week", datetime(2026, 3, 16, 9, 0), ""),
      ("this weekend", datetime(2026, 3, 14, 9, 0), ""), ("next friday at 3", datetime(2026, 3, 13, 15, 0), ""),
      ("send the report by end of day", datetime(2026, 3, 10, 17, 0), "send the report by"),
-     ("buy the first edition at 5pm", datetime(2026, 3, 10, 17, 0), "buy the first edition")],
+     ("buy the first edition at 5pm", datetime(2026, 3, 10, 17, 0), "buy the first edition"),
+     ("the 23rd", datetime(2026, 3, 23, 9, 0), ""), ("the 3rd at 5pm", datetime(2026, 4, 3, 17, 0), ""),
+     ("for the 21st to renew my passport", datetime(2026, 3, 21, 9, 0), "to renew my passport")],
 )
 def test_calendar_days(text: str, when: datetime, rest: str) -> None:
     found = parse_when(text, NOW.astimezone())
@@ -349,6 +351,15 @@ def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]
      ("suggest a screenshot tool for ubuntu", "tools.recommend", {"need": "screenshot"}),
      # a project is named, not the time itself
      ("start tracking my time", "timetrack.start", {}),
+     # a hedge before an amount; a pronoun names nothing; what the words say, not the nearest word
+     ("set the volume to like 40", "music.control", {"action": "volume", "level": 40}),
+     ("i ran gti pull by mistake, what did i mean", "command.fix", {"command": "gti pull"}),
+     ("store my router password as correcthorse", "password.save", {"name": "router"}),
+     ("save the admin password for the nas", "password.save", {"name": "nas"}),
+     ("when did this laptop last reboot", "command.run", {"command": "uptime"}),
+     ("who built you", "agent.help", {"topic": "identity"}),
+     ("how long until my bread is ready", "timer.status", {"label": "bread"}),
+     ("find my cv and resume", "files.search", {}),
     ],
 )
 def test_talk_around_and_between_requests(router: Any, text: str, skill: str, args: dict[str, Any]) -> None:

@@ -54,7 +54,10 @@ def _label(slots: dict[str, Any]) -> dict[str, Any]:
 
 
 _NOT_MEDIA = re.compile(r"\b(?:timers?|countdowns?|tracking|tracker|time|clock|reminders?|alarms?|downloads?|"
-                        r"indexing|index|scan|work|project|session|notes?|backup|update|updates)\b", re.I)
+                        r"indexing|index|scan|work|project|session|notes?|backup|update|updates|"
+                        # a request of ours before "resume"/"pause" is no device: "find my resume"
+                        r"find|search|open|show|check|get|set|start|look|read|tell|give|make|add|delete|remove|"
+                        r"save|print|edit|write|send|update|download)\b", re.I)
 
 
 def from_home_assistant(result: RecognizeResult) -> tuple[str, dict[str, Any]] | None:

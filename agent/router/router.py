@@ -307,6 +307,8 @@ class Router:
             return Intent("chat", {"text": raw.strip() or t}, tier, confidence, raw, 0.0, None, timings)
         assert skill is not None
         args = self._arguments(skill, raw, t, base or {}, slots)
+        # a pronoun names nothing by itself ("fix it", "find that"): ask rather than act on the word
+        args = {k: v for k, v in args.items() if not (isinstance(v, str) and v.strip(" .,!?").lower() in _PRONOUNS)}
         error = self._validate(skill.args, args)
         if error is not None and not slots:  # a whole-sentence match: nothing else was said to fill it from
             args, error = self._llm_fill(skill, raw, t, args, error, timings)
@@ -430,8 +432,8 @@ def _clauses(raw: str) -> list[str]:
 # Words around a request that change nothing it asks for: a discourse opening ("alright, let's ..."), a wish
 # ("I'd like to ..."), and a closing of manner or time ("... for now", "... if you can", "... real quick").
 _OPENING = re.compile(
-    r"^(?:(?:quick question|actually|alright|all right|right|so|oh|and|also|btw|by the way|one more thing|real quick|"
-    r"listen|look|anyway|hmm|i was wondering if you could|i wonder if you could|is it possible to|"
+    r"^(?:(?:(?:listen|look|right|well|see),|quick question|actually|alright|all right|so|oh|and|also|btw|by the way|"
+    r"one more thing|real quick|anyway|hmm|i was wondering if you could|i wonder if you could|is it possible to|"
     r"(?:could|can|would) you (?:go ahead and|just)|go ahead and|you can|can we|could we|let's|lets|let us|help me|"
     r"i'd like to|i would like to|i want to|i wanna|i need to|time to|try to)\b[\s,]*)+", re.I)
 _CLOSING = re.compile(

@@ -14,7 +14,12 @@ __all__ = ["clean", "tidy"]
 # "you know" is a filler in "set a, you know, timer", not in "do you know of a good editor"
 _FILLERS = re.compile(r"\b(?:um+|uh+|er+m?|hmm+|ah+|okay so|ok so|so um|well|"
                       r"(?<!do )(?<!did )(?<!if )(?<!don't )you know(?! (?:of|any|a|an|some|the|how|what|where|when|"
-                      r"why|who|if|whether|about|that|it|this|my)\b)|you know what(?=,))\b[,]?\s*", re.I)
+                      r"why|who|if|whether|about|that|it|this|my)\b)|you know what(?=,)"
+                      # a hedge before an amount: "to like 70", "for like five minutes"
+                      r"|(?:(?<=\bto )|(?<=\bfor )|(?<=\bat )|(?<=\bin )|(?<=\babout )|(?<=\baround )|(?<=\bmaybe ))"
+                      r"like(?= (?:\d|an? |one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|"
+                      r"thirty|forty|fifty|sixty|seventy|eighty|ninety|half)))\b[,]?\s*",
+                      re.I)
 _POLITE = re.compile(r"^(?:hey|hi|ok|okay|yo)?\s*(?:agent|computer|assistant|google|alexa|siri|jarvis|cortana|mycroft|"
                      r"nabu|rhasspy)?[,]?\s*"
                      r"(?:(?:can|could|would|will) you(?: (?:please|pls|plz|kindly))?|please|pls|plz|kindly|"

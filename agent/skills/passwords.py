@@ -174,6 +174,12 @@ def _extract_password_gen(t: str) -> dict[str, Any]:
 
 
 def _extract_password_name(t: str) -> dict[str, Any]:
+    m = re.search(r"\b(?:my|the)\s+([\w.-]+)\s+password\s+(?:as|is|=)\s", t)  # "my wifi password as <secret>"
+    if m and m.group(1) not in ("new", "this", "that"):
+        return {"name": m.group(1)}
+    m = re.search(r"\bpassword\s+(?:for|of|to)\s+(?:my\s+|the\s+)?([\w. -]+?)(?:\s+(?:account|login|site))?$", t)
+    if m:  # "the login password for paypal": what it is for names it
+        return {"name": m.group(1).strip()}
     m = re.search(r"\b(?:as|under(?: the name)?)\s+(?:my\s+)?([\w.-]+(?:\s+(?:login|account))?)$", t)
     if m:
         return {"name": re.sub(r"\s+(?:login|account)$", "", m.group(1))}
