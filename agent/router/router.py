@@ -434,6 +434,8 @@ def _clauses(raw: str) -> list[str]:
 _OPENING = re.compile(
     r"^(?:(?:(?:listen|look|right|well|see),|quick question|actually|alright|all right|so|oh|and|also|btw|by the way|"
     r"one more thing|real quick|anyway|hmm|i was wondering if you could|i wonder if you could|is it possible to|"
+    r"i wonder|i'm wondering|any idea|do you (?:happen to )?know|i'd (?:love|like) to know|i'm curious(?: about)?|"
+    r"(?:can|could) you tell me|tell me|"
     r"(?:could|can|would) you (?:go ahead and|just)|go ahead and|you can|can we|could we|let's|lets|let us|help me|"
     r"i'd like to|i would like to|i want to|i wanna|i need to|time to|try to)\b[\s,]*)+", re.I)
 _CLOSING = re.compile(
