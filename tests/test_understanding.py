@@ -360,6 +360,12 @@ def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]
      ("who built you", "agent.help", {"topic": "identity"}),
      ("how long until my bread is ready", "timer.status", {"label": "bread"}),
      ("find my cv and resume", "files.search", {}),
+     # a question is answered, never turned into an action by the semantic tier
+     ("what's the process id of thunderbird", "chat", {}),
+     ("is there anything dodgy running on this machine", "security.scan", {}),
+     ("how many documents have you indexed so far", "files.status", {}),
+     ("I keep typing sl instead of ls", "command.fix", {"command": "sl"}),
+     ("I wonder how many hours I put in this week", "timetrack.report", {"period": "week"}),
     ],
 )
 def test_talk_around_and_between_requests(router: Any, text: str, skill: str, args: dict[str, Any]) -> None:

@@ -69,6 +69,9 @@ _NAMES_A_THING = re.compile(r"^(?:i (?:need|want|lost|had|have|wrote|made|saved|
                             r"i'm (?:looking for|after)|i am looking for|i can't find|i cannot find|"
                             r"i've (?:got|lost|misplaced)|there(?:'s| is| was)|where(?:'s| is))"
                             r"\s+((?:the|that|this|a|an|my|some)\s+.+)$")
+# a question asks to be answered: the semantic tier does not turn it into an action ("what's the pid of firefox")
+_ASKS = re.compile(r"^(?:what|what's|whats|which|who|who's|when|where|where's|why|how|how's|is|are|does|do|did|was|"
+                   r"were|has|have)\b(?! (?:about|if) you\b)")
 _PRONOUN = re.compile(r"\b(?:it|them|that one)\b", re.I)
 _FOLLOW_UP = re.compile(r"^(?:and|what about|how about|also|ok and|then)\b\s*(?:the\s+|my\s+)?(.*)$")
 
@@ -202,6 +205,9 @@ class Router:
             rs = self.settings.router
             if score + match.margin >= rs.semantic_threshold and score >= rs.semantic_floor:
                 best = self._fitting(self._telling(match.ranked, t), raw, t)
+                if _ASKS.match(t) and self._acts(best):  # "what's the pid of firefox" opens nothing
+                    best = next((s for s, x in match.ranked[1:_FIT_CANDIDATES]
+                                 if score - x <= _FIT_MARGIN and not self._acts(s)), "chat")
                 return self._decide(raw, t, best, "semantic", score, timings)
             candidates = [s for s, _ in match.ranked[: rs.llm_candidates]]
         rerank = self.settings.router.llm_rerank and "llm" in tiers
@@ -334,6 +340,12 @@ class Router:
             if name.split(".")[0] == family and self._own_words(name) & said:
                 return [ranked[i], *ranked[:i], *ranked[i + 1:]]
         return ranked
+
+    def _acts(self, name: str) -> bool:
+        """A skill that changes something (opens, kills, deletes, plays) rather than answers. `command.run` answers
+        questions too ("how long has it been up"); its destructive commands ask first anyway."""
+        skill = self.registry.get(name)
+        return skill is not None and skill.changes_system and name != "command.run"
 
     def _own_words(self, name: str) -> frozenset[str]:
         if name not in self._own:

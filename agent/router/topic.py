@@ -34,7 +34,8 @@ _GENERIC_ANYWHERE = re.compile(r"\b(?:usually|typically|normally|in general|gene
                                r"most people|someone|anyone|ideal|recommended|difference between)\b")
 _QUESTION = re.compile(r"^(?:how|why|what|who|which|when|where|is|are|does|do|can|could|should|would|will)\b")
 _PERSONAL = re.compile(
-    r"\b(?:my|mine|me|i|i'm|i've|i'd|am i|our|us|we|this (?:computer|machine|pc|laptop|system)|right now|"
+    r"\b(?:my|mine|me|i|i'm|i've|i'd|am i|our|us|we|have you|did you|you've|this (?:computer|machine|pc|laptop|system)|"
+    r"right now|"
     r"currently|at the moment|left on|remaining|still running|yet|so far|today|this week|this month)\b")
 _ABOUT_CONCEPT = re.compile(r"\b(?:work|works|working|mean|means|do|does|happen|happens|for|in (?:linux|windows|"
                             r"mac|macos|general|python|bash)|on (?:linux|windows|a mac|mac|macos))\s*$")

@@ -295,7 +295,8 @@ def _extract_fix(t: str) -> dict[str, Any]:
     colon = re.search(r":\s*(\S.*)$", t)
     if colon:
         return {"command": colon.group(1).strip()}
-    typed = re.search(r"\b(?:typed|ran|entered|wrote)\s+(.+?)\s*(?:,|\band\b|\bbut\b|\binstead of\b|\bby mistake\b)", t)
+    typed = re.search(r"\b(?:typed|typing|type|ran|entered|wrote)\s+(.+?)\s*"
+                      r"(?:,|\band\b|\bbut\b|\binstead of\b|\bby mistake\b)", t)
     if typed:
         return {"command": typed.group(1).strip()}
     m = re.search(r"(?::|\bwith|\binstead of|\bfix(?: the typo in)?|\bfor|\bin)\s+([a-z0-9_.-]+(?:\s+\S+)*)\s*$", t)
