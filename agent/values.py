@@ -93,7 +93,11 @@ def _fractions(d: str) -> str:
 
 def _normalise(text: str) -> str:
     s = text.lower().replace("-", " ")
+    s = re.sub(r"\b(\d+)\s*h\s*(\d{1,2})\b(?!\s*[a-z])", r"\1 hours \2 minutes", s)  # "1h30" is 1 h 30 min
     s = re.sub(r"(\d)(" + _UNIT + r")(?=\d|\b)", r"\1 \2 ", s)  # "90s", "5min", "1h30m"
+    # "a couple of minutes" is two, "a few hours" three (as the common assistants read them)
+    s = re.sub(r"\b(?:a\s+)?couple(?:\s+of)?\s+(?=(?:more\s+|extra\s+)?" + _UNIT + r"\b)", "2 ", s)
+    s = re.sub(r"\ba\s+few\s+(?=(?:more\s+|extra\s+)?" + _UNIT + r"\b)", "3 ", s)
     return _fractions(to_digits(s))
 
 
@@ -207,6 +211,7 @@ def parse_when(text: str, now: datetime | None = None) -> tuple[datetime, str] |
     """Find a time in `text` ("in 20 minutes", "at 5pm", "tomorrow at 9", "on friday", "at noon");
     return (local datetime, `text` without the time phrase) or None. `now` is the clock (injected in tests)."""
     now = now or datetime.now().astimezone()
+    text = re.sub(r"\barvo\b", "afternoon", text, flags=re.I)  # Australian English
     s = text
     digits = _normalise(text)
     m = re.search(r"\b(?:in|after)\s+((?:" + _NUM + r"\s*" + _UNIT + r"\b(?:\s*,?\s*(?:and\s+)?)?)+)", digits)

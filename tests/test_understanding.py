@@ -366,6 +366,11 @@ def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]
      ("how many documents have you indexed so far", "files.status", {}),
      ("I keep typing sl instead of ls", "command.fix", {"command": "sl"}),
      ("I wonder how many hours I put in this week", "timetrack.report", {"period": "week"}),
+     # compact and approximate durations as the common assistants read them
+     ("timer 2h15", "timer.set", {"seconds": 8100}),
+     ("set a timer for a couple of minutes", "timer.set", {"seconds": 120}),
+     ("remind me in a few hours to water the tomatoes", "reminder.add", {"text": "water the tomatoes"}),
+     ("remind me this arvo to call the vet", "reminder.add", {"text": "call the vet"}),
     ],
 )
 def test_talk_around_and_between_requests(router: Any, text: str, skill: str, args: dict[str, Any]) -> None:
