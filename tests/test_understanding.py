@@ -363,6 +363,12 @@ def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]
      # a question is answered, never turned into an action by the semantic tier
      ("what's the process id of thunderbird", "chat", {}),
      ("is there anything dodgy running on this machine", "security.scan", {}),
+     ("is the stereo playing", "chat", {}),
+     # advice in general: how long/often one should, whether something helps or harms, what is hot for a thing
+     ("how often should I clean my keyboard", "chat", {}),
+     ("can loud music damage your ears", "chat", {}),
+     ("is 90 degrees hot for a gpu", "chat", {}),
+     ("should I buy more ram", "chat", {}),
      ("how many documents have you indexed so far", "files.status", {}),
      ("I keep typing sl instead of ls", "command.fix", {"command": "sl"}),
      ("I wonder how many hours I put in this week", "timetrack.report", {"period": "week"}),

@@ -70,8 +70,11 @@ _NAMES_A_THING = re.compile(r"^(?:i (?:need|want|lost|had|have|wrote|made|saved|
                             r"i've (?:got|lost|misplaced)|there(?:'s| is| was)|where(?:'s| is))"
                             r"\s+((?:the|that|this|a|an|my|some)\s+.+)$")
 # a question asks to be answered: the semantic tier does not turn it into an action ("what's the pid of firefox")
-_ASKS = re.compile(r"^(?:what|what's|whats|which|who|who's|when|where|where's|why|how|how's|is|are|does|do|did|was|"
-                   r"were|has|have)\b(?! (?:about|if) you\b)")
+_ASKS = re.compile(r"^(?:(?:what|what's|whats|which|who|who's|when|where|where's|why|how|how's|is|are|was|were|has|"
+                   r"have)\b(?! (?:about|if) you\b)"
+                   r"|(?:do|does|did) (?:i|you|we|they|it|my|the|this|that|these|those)\b)")
+_ACTING_VERBS = frozenset({"set", "add", "delete", "cancel", "pause", "resume", "adjust", "start", "stop", "save",
+                           "kill", "open", "expense_add", "control", "mute"})
 _PRONOUN = re.compile(r"\b(?:it|them|that one)\b", re.I)
 _FOLLOW_UP = re.compile(r"^(?:and|what about|how about|also|ok and|then)\b\s*(?:the\s+|my\s+)?(.*)$")
 
@@ -342,10 +345,12 @@ class Router:
         return ranked
 
     def _acts(self, name: str) -> bool:
-        """A skill that changes something (opens, kills, deletes, plays) rather than answers. `command.run` answers
-        questions too ("how long has it been up"); its destructive commands ask first anyway."""
+        """A skill that changes something (opens, kills, deletes, plays, sets, starts, saves) rather than answers.
+        `command.run` answers questions too ("how long has it been up"); its destructive commands ask first."""
         skill = self.registry.get(name)
-        return skill is not None and skill.changes_system and name != "command.run"
+        if skill is None or name == "command.run":
+            return False
+        return skill.changes_system or name.rsplit(".", 1)[-1] in _ACTING_VERBS
 
     def _own_words(self, name: str) -> frozenset[str]:
         if name not in self._own:

@@ -64,6 +64,14 @@ _ALWAYS = re.compile(
     r"|what are (?:some |the )?(?:good |best |easy |simple )?(?:ways|tips|tricks|habits) (?:to|for|of)\b"
     r"|.*\b(?:vs\.?|versus)\b.*\b(?:which|better|best|worse|difference|compared?)\b"
     r"|.*\bwhich (?:one )?(?:is|are) (?:better|best|faster|safer|healthier)\b"
+    # advice on how much or how often, and whether something helps or harms, in general
+    r"|how (?:long|often|much|many|far|hot|cold|loud|big|early|late) (?:should|must|ought) (?:i|you|we|one|people)\b"
+    r"|(?:should|must) (?:i|we) (?:\w+ ){0,3}(?:use|get|buy|install|keep|turn|leave|switch|upgrade|worry|be|have|"
+    r"trust|pay|replace|avoid|try|learn)\b"
+    r"|(?:can|could|does|do|will|would) (?!you\b|u\b|i\b|we\b|it\b)(?:\w+ ){1,4}(?:help|cause|damage|hurt|improve|"
+    r"affect|ruin|harm|slow|shorten|extend)\b"
+    r"|is (?:\w+ ){1,4}(?:hot|cold|high|low|bad|good|normal|safe|ok|okay|too much|a lot|enough|fast|slow) "
+    r"for (?:a|an|the)\b"
     # an opinion asked of the agent ("do you think ...", "..., in your opinion"), not a request it could act on
     r"|(?:do|would) you think\b(?! (?:you|u) (?:can|could|would|might|will)\b)|.*\bin your (?:opinion|view)\b"
     r"|what do you think\b|what(?:'s| is) your (?:opinion|take|view|favou?rite)\b"
