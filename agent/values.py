@@ -237,15 +237,22 @@ def parse_when(text: str, now: datetime | None = None) -> tuple[datetime, str] |
         day_offset = (_WEEKDAYS.index(weekday_m.group(1)) - now.weekday()) % 7 or 7
     part_m = _day_part(s, day_m is not None and day_m.group(1) not in ("tomorrow", "today")
                        and not day_m.group(1).endswith("day after tomorrow"))
-    clock_m = re.search(r"\bat\s+" + _CLOCK + r"\b", s) or re.search(r"\b" + _CLOCK + r"(?<=m)\b", s)
+    clock_m = (re.search(r"\bat\s+" + _CLOCK + r"\b", s) or re.search(r"\b" + _CLOCK + r"(?<=m)\b", s)
+               or re.search(r"(?<![\d.:/$£€])\b" + _CLOCK.replace(")?\\s*(?P<ap>", ")\\s*(?P<ap>", 1)
+                            + r"(?![\d.:/%])", s))  # "an alarm for 6:30": a clock with its minutes says when
     noon = re.search(r"\b(?:at\s+)?(noon|midday|midnight)\b", s)
     target: datetime | None = None
-    if clock_m and (clock_m.group("ap") or s[clock_m.start():clock_m.start() + 2] == "at"):
+    if clock_m and (clock_m.group("ap") or s[clock_m.start():clock_m.start() + 2] == "at" or clock_m.group("m")):
         ref = now if day_offset == 0 else (now + timedelta(days=day_offset)).replace(hour=0, minute=0)
         target = _clock(clock_m, ref)
         if (target is not None and day_offset > 0 and not clock_m.group("ap") and 1 <= target.hour <= 5
                 and not re.search(r"\b(?:wake|alarm|morning|early)\b", s, re.I)):
             target += timedelta(hours=12)  # "on friday at 3" is the afternoon
+        if (target is not None and day_offset == 0 and not clock_m.group("ap") and target.hour >= 12
+                and int(clock_m.group("h")) < 12 and re.search(r"\b(?:wake|alarm|morning|early)\b", s, re.I)):
+            target -= timedelta(hours=12)  # "wake me at 7": the next 7 in the morning
+            if target <= now:
+                target += timedelta(days=1)
         later = (day_m and day_m.group(1) in ("tonight", "this evening")) or (
             part_m and part_m.group(1) in ("afternoon", "evening", "night"))
         if target is not None and later and target.hour < 12:

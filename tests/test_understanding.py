@@ -377,12 +377,19 @@ def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]
      ("set a timer for a couple of minutes", "timer.set", {"seconds": 120}),
      ("remind me in a few hours to water the tomatoes", "reminder.add", {"text": "water the tomatoes"}),
      ("remind me this arvo to call the vet", "reminder.add", {"text": "call the vet"}),
+     # a clock time with its minutes says when; a wake-up is in the morning unless said otherwise
+     ("set an alarm for 5:15", "reminder.add", {"text": "alarm"}),
+     ("wake me at 8", "reminder.add", {"text": "wake me"}),
     ],
 )
 def test_talk_around_and_between_requests(router: Any, text: str, skill: str, args: dict[str, Any]) -> None:
     intent = _route(router, text)
     assert intent.skill == skill, intent
     assert {k: v for k, v in intent.args.items() if k in args} == args
+    if text.startswith(("set an alarm for", "wake me at")):
+        assert "when" in intent.args, intent
+    if text == "wake me at 8":
+        assert datetime.fromisoformat(intent.args["when"]).hour == 8
     if text == "start tracking my time":
         assert "project" not in intent.args
         assert intent.question == "Which project?"

@@ -183,9 +183,9 @@ def _convert(result: RecognizeResult) -> dict[str, Any] | None:
             args["seconds"] = found[0]
             if found[1]:
                 args["label"] = found[1]
-        elif name == "when":
-            when = parse_when(text)
-            if when is None or when[1].strip(" ,."):
+        elif name in ("when", "wake_when"):  # a wake-up time is in the morning unless said otherwise
+            when = parse_when(f"wake {text}" if name == "wake_when" else text)
+            if when is None or when[1].removeprefix("wake").strip(" ,."):
                 return None
             args["when"] = when[0].isoformat(timespec="seconds")
         elif name == "lead":
