@@ -12,7 +12,6 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -216,20 +215,18 @@ def test_tracking_survives_a_restart(paths: Paths) -> None:
 
 @pytest.fixture
 def xvfb_display() -> Iterator[str]:
+    """A real X server on a display number it picks itself (-displayfd), so two test runs never share one."""
     if shutil.which("Xvfb") is None:
         pytest.fail("Xvfb is needed (scripts/setup.sh installs it)")
-    for n in range(140, 180):
-        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
-            break
-    proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "320x240x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while not Path(f"/tmp/.X11-unix/X{n}").exists():
-        assert proc.poll() is None, "Xvfb exited"
-        assert time.monotonic() < deadline, "Xvfb did not start in 10 s"
-        time.sleep(0.05)
+    read, write = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "320x240x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(write,))
+    os.close(write)
     try:
-        yield f":{n}"
+        with os.fdopen(read) as pipe:  # Xvfb writes the display number once it accepts connections
+            number = pipe.readline().strip()
+        assert number.isdigit(), f"Xvfb did not start (exit {proc.poll()})"
+        yield f":{number}"
     finally:
         proc.terminate()
         proc.wait(5)

@@ -265,8 +265,9 @@ def test_requests_with_words_before_them(router: Any, text: str, skill: str, arg
      ("I'm about to make a coffee - log 3 dollars for coffee", "finance.expense_add", {"amount": 3.0}),
      ("I need a fresh password, twenty characters", "password.generate", {"length": 20}),
      ("we're low on olive oil, put it on the shopping list", "notes.add", {"text": "olive oil", "list": "shopping"}),
-     # another clause with a time: dropping it would change the request
-     ("in 5 minutes, open the garage door", "chat", {}),
+     # a time for an action that runs now: no action runs later, so a timer named after it says it then
+     ("in 5 minutes, open the garage door", "timer.set", {"seconds": 300, "label": "open the garage door"}),
+     ("pause the music in twenty minutes", "timer.set", {"seconds": 1200, "label": "pause the music"}),
      # a negated clause asks for nothing, another clause may; a negated request alone acts on nothing;
      # another clause that is destructive stops it all
      ("don't stop the music, turn it up", "music.control", {"action": "volume_up"}),

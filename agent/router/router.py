@@ -35,7 +35,7 @@ from agent.router.topic import is_negated, is_topic_question
 from agent.safety.refuse import refuses
 from agent.skills.base import Skill, sentence_file
 from agent.skills.registry import Registry
-from agent.values import find_duration, parse_when
+from agent.values import find_duration, parse_duration, parse_when
 
 __all__ = ["Router", "clarifying_question"]
 
@@ -75,6 +75,10 @@ _ASKS = re.compile(r"^(?:(?:what|what's|whats|which|who|who's|when|where|where's
                    r"|(?:do|does|did) (?:i|you|we|they|it|my|the|this|that|these|those)\b)")
 _ACTING_VERBS = frozenset({"set", "add", "delete", "cancel", "pause", "resume", "adjust", "start", "stop", "save",
                            "kill", "open", "expense_add", "control", "mute"})
+_DELAY_AFTER = re.compile(r"^(?P<cmd>.+?)[\s,]+(?:in|after)\s+(?P<d>(?:an?|one|\d|a couple|a few|half|a quarter|"
+                          r"\w+ (?:minutes?|mins?|hours?|seconds?|secs?))[\w\s.-]*?)[\s.!?]*$", re.I)
+_DELAY_BEFORE = re.compile(r"^(?:in|after)\s+(?P<d>[\w\s.-]+?)\s*,\s*(?P<cmd>.+)$", re.I)
+_BARE = frozenset({"it", "that", "this", "them", "these", "those", "that one", "this one"})  # a note may say "one"
 _PRONOUN = re.compile(r"\b(?:it|them|that one)\b", re.I)
 _FOLLOW_UP = re.compile(r"^(?:and|what about|how about|also|ok and|then)\b\s*(?:the\s+|my\s+)?(.*)$")
 
@@ -172,7 +176,11 @@ class Router:
             timings["context"] = (time.perf_counter() - t0) * 1000
             return self._decide(raw, follow[1], follow[0], "context", 0.9, timings, base=follow[2])
         found = self.match_sentence(raw) if "template" in tiers else None
+        delayed = self._delayed(raw) if "template" in tiers and (found is None or not self._timed(found.skill)) \
+            else None
         timings["template"] = (time.perf_counter() - t0) * 1000
+        if delayed is not None:  # "stop the music in 10 minutes": a timer named for what to do then
+            return self._decide(raw, t, "timer.set", "template", 0.9, timings, base=delayed, slots=True)
         if found is not None:
             return self._decide(raw, t, found.skill, "template", 0.95, timings, base=found.args, slots=True)
         clauses = _clauses(raw)
@@ -317,7 +325,7 @@ class Router:
         assert skill is not None
         args = self._arguments(skill, raw, t, base or {}, slots)
         # a pronoun names nothing by itself ("fix it", "find that"): ask rather than act on the word
-        args = {k: v for k, v in args.items() if not (isinstance(v, str) and v.strip(" .,!?").lower() in _PRONOUNS)}
+        args = {k: v for k, v in args.items() if not (isinstance(v, str) and v.strip(" .,!?").lower() in _BARE)}
         error = self._validate(skill.args, args)
         if error is not None and not slots:  # a whole-sentence match: nothing else was said to fill it from
             args, error = self._llm_fill(skill, raw, t, args, error, timings)
@@ -343,6 +351,27 @@ class Router:
             if name.split(".")[0] == family and self._own_words(name) & said:
                 return [ranked[i], *ranked[:i], *ranked[i + 1:]]
         return ranked
+
+    def _timed(self, name: str) -> bool:
+        skill = self.registry.get(name)
+        return skill is not None and bool({"seconds", "when"} & set(skill.args.model_fields))
+
+    def _delayed(self, raw: str) -> dict[str, Any] | None:
+        """An action to do after a while ("open the garage door in 5 minutes", "in an hour, pause the music"):
+        no skill runs an action later, so it becomes a timer named after the action, which says it when it
+        rings (as Home Assistant's delayed commands do). Only for a request of a skill that acts now."""
+        text = tidy(raw)
+        m = _DELAY_AFTER.match(text) or _DELAY_BEFORE.match(text)
+        if m is None:
+            return None
+        seconds = parse_duration(m.group("d"), whole=True)
+        command = m.group("cmd").strip(" ,")
+        if not seconds or not command:
+            return None
+        found = self.sentences.match(command)
+        if found is None or found.skill == "timer.set" or not self._acts(found.skill) or self._timed(found.skill):
+            return None
+        return {"seconds": seconds, "label": command}
 
     def _acts(self, name: str) -> bool:
         """A skill that changes something (opens, kills, deletes, plays, sets, starts, saves) rather than answers.
