@@ -380,6 +380,11 @@ def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]
      ("remind me this arvo to call the vet", "reminder.add", {"text": "call the vet"}),
      # a clock time with its minutes says when; a wake-up is in the morning unless said otherwise
      ("set an alarm for 5:15", "reminder.add", {"text": "alarm"}),
+     # a slip in a request no template matches still reaches the nearest skill spelled right; a mistyped
+     # command keeps its slip
+     ("how much battry is left", "system.status", {"metric": "battery"}),
+     ("paus the musik", "music.control", {"action": "pause"}),
+     ("pyhton isn't found, what did I mean", "command.fix", {"command": "pyhton"}),
      ("wake me at 8", "reminder.add", {"text": "wake me"}),
     ],
 )

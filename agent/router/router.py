@@ -189,6 +189,8 @@ class Router:
         negated = is_negated(t)  # "don't cancel it, just pause it" still asks for something
         if is_topic_question(t) or (negated and len(clauses) < 2):
             return self._decide(raw, t, "chat", "topic", 0.8, timings)
+        slips: dict[str, str] = {}
+        typed = (raw, t)
         if "template" in tiers:
             t3 = time.perf_counter()
             part = self._clause(clauses)
@@ -207,6 +209,8 @@ class Router:
                         for k, v in found.args.items()}
                 return self._decide(fixed[0], clean(fixed[0]), found.skill, "spelling", 0.9, timings, base=said,
                                     slots=True)
+            if fixed is not None:  # no template even spelled right: the semantic tier reads it spelled right
+                slips, typed, raw, t = fixed[1], (raw, t), fixed[0], clean(fixed[0])
         candidates: list[str] = []
         if self.semantic is not None and len(self.registry) > 1 and "semantic" in tiers:
             t1 = time.perf_counter()
@@ -219,7 +223,15 @@ class Router:
                 if _ASKS.match(t) and self._acts(best):  # "what's the pid of firefox" opens nothing
                     best = next((s for s, x in match.ranked[1:_FIT_CANDIDATES]
                                  if score - x <= _FIT_MARGIN and not self._acts(s)), "chat")
-                return self._decide(raw, t, best, "semantic", score, timings)
+                chosen = self.registry.get(best)
+                if slips and chosen is not None and chosen.verbatim:  # "pyhton isn't found": the slip is the point
+                    raw, t = typed
+                    slips = {}
+                decided = self._decide(raw, t, best, "semantic", score, timings)
+                if slips:  # a value keeps the user's own spelling
+                    decided.args.update({k: as_typed(v, slips) for k, v in decided.args.items()
+                                         if k in _WORDS_AS_SAID and isinstance(v, str)})
+                return decided
             candidates = [s for s, _ in match.ranked[: rs.llm_candidates]]
         rerank = self.settings.router.llm_rerank and "llm" in tiers
         llm = self._llm() if rerank else None

@@ -59,6 +59,8 @@ class Speller:
             return None
         if low not in self._cache:
             near = [v for v in self._vocabulary if abs(len(v) - len(low)) <= 1 and one_edit(low, v)]
+            if len(near) > 1:  # a dropped last letter is the commonest slip: "paus" is "pause", not "pays"
+                near = [v for v in near if v.startswith(low)] or near
             self._cache[low] = near[0] if len(near) == 1 else None
         return self._cache[low]
 

@@ -118,6 +118,7 @@ class Skill:
     sentences: Path | None = None  # hassil sentence file; default: the .yaml beside the handler's module
     extract: Extractor | None = None  # arguments from cleaned request text, when the templates did not give them
     numeric: bool = False  # `extract` reads digits ("five" -> "5") and its text is not restored to the user's case
+    verbatim: bool = False  # its arguments are the user's exact characters (a mistyped command): never respelled
     actions: ActionHook | None = None  # registers this skill's executor actions (shared by a family: same function)
 
     def __post_init__(self) -> None:

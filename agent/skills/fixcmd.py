@@ -308,4 +308,4 @@ def _extract_fix(t: str) -> dict[str, Any]:
 
 def register(reg: Register) -> None:
     reg(Skill("command.fix", "suggest the correct spelling of a mistyped shell command",
-              args=CommandFixArgs, run=_fix, extract=_extract_fix))
+              args=CommandFixArgs, run=_fix, extract=_extract_fix, verbatim=True))
