@@ -385,6 +385,19 @@ def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]
      ("how much battry is left", "system.status", {"metric": "battery"}),
      ("paus the musik", "music.control", {"action": "pause"}),
      ("pyhton isn't found, what did I mean", "command.fix", {"command": "pyhton"}),
+     # the thing a clause names fills another clause's pronoun; a bare "skip it" beside it is no stop
+     ("we're out of coffee filters, add them to shopping", "notes.add", {"text": "coffee filters"}),
+     ("ugh this podcast is boring, skip it", "music.control", {"action": "next"}),
+     ("slack's frozen again, force quit it", "process.kill", {"name": "slack"}),
+     ("never mind the reminder about the boiler, it got fixed", "timer.cancel", {"label": "boiler"}),
+     ("I need a 30 character password, no digits", "password.generate", {"length": 30, "digits": False}),
+     # labels said around a duration; options said as words
+     ("the rice needs 18 minutes, timer please", "timer.set", {"seconds": 1080, "label": "rice"}),
+     ("put on a one hour timer and call it laundry", "timer.set", {"seconds": 3600, "label": "laundry"}),
+     ("make me a password 20 long with uppercase letters", "password.generate", {"length": 20, "uppercase": True}),
+     ("turn the volume to full", "music.control", {"action": "volume", "level": 100}),
+     ("are you able to keep track of my hours", "agent.help", {"topic": "skills"}),
+     ("uninstall spotify", "chat", {}),
      ("wake me at 8", "reminder.add", {"text": "wake me"}),
     ],
 )

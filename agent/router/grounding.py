@@ -29,7 +29,12 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 def _words(text: str) -> set[str]:
     low = text.lower()
     words = set(_WORD.findall(low)) | set(_WORD.findall(to_digits(low)))
+    words |= {w[:-2] for w in words if w.endswith("'s")}  # "slack's frozen" says "slack"
     return words | {w[:-1] for w in words if w.endswith("s")} | {w + "s" for w in words}
+
+
+_LEVEL_WORDS = {100: r"max|maximum|full|full blast", 50: r"half", 0: r"zero|minimum|min"}
+"""A level in percent said as a word ("volume to full", "volume at half"): a documented derivation."""
 
 
 DURATION_KEYS = frozenset({"seconds"})
@@ -44,6 +49,9 @@ def grounded(value: Any, utterance: str, key: str | None = None) -> bool:
         return False  # a yes/no the model chose; the rules derive these from explicit words
     if isinstance(value, int | float) and key in DURATION_KEYS:
         return any(abs(abs(value) - seconds) < 1 for seconds in durations_in(utterance))
+    if isinstance(value, int | float) and key == "level" and value in _LEVEL_WORDS \
+            and re.search(r"\b(?:" + _LEVEL_WORDS[int(value)] + r")\b", utterance.lower()):
+        return True
     if isinstance(value, int | float):
         said = numbers_in(utterance)
         if any(abs(n - value) < 1e-9 for n in said):

@@ -65,6 +65,12 @@ _IDIOM = re.compile(r"\b(?:wait|hang on|hold on|just|give me|one|for)\s+(?:a|one
                     r"mo|tick)\b")
 _WORDS_AS_SAID = frozenset({"request", "text", "note", "query", "name", "project", "target", "need", "label", "path"})
 _PRONOUNS = frozenset({"it", "that", "this", "them", "these", "those", "me", "one", "that one", "this one"})
+_THING_STATE = re.compile(r"^(?:ugh |oh |man |wow |hmm )*((?:this|that|the|my)\s+\w+(?:\s+\w+)?|\w+)"
+                          r"(?:'s|\s+is|\s+keeps|\s+has)\s+(?:hung|frozen|stuck|terrible|awful|horrible|bad|annoying|"
+                          r"boring|not responding|crashed|broken|lagging|too loud|so loud|done|finished)\b")
+_NEEDS_A_THING = re.compile(r"^(?:(?:we|i) )?(?:need (?:to buy |to get |to pick up |some more |more |some )?|"
+                            r"(?:we're|i'm|we are|i am) (?:out of|low on|running low on) )(?!to\b)(.+?)"
+                            r"(?: for (?:the|my|our) .+)?$")
 _NAMES_A_THING = re.compile(r"^(?:i (?:need|want|lost|had|have|wrote|made|saved|downloaded)|"
                             r"i'm (?:looking for|after)|i am looking for|i can't find|i cannot find|"
                             r"i've (?:got|lost|misplaced)|there(?:'s| is| was)|where(?:'s| is))"
@@ -79,7 +85,7 @@ _DELAY_AFTER = re.compile(r"^(?P<cmd>.+?)[\s,]+(?:in|after)\s+(?P<d>(?:an?|one|\
                           r"\w+ (?:minutes?|mins?|hours?|seconds?|secs?))[\w\s.-]*?)[\s.!?]*$", re.I)
 _DELAY_BEFORE = re.compile(r"^(?:in|after)\s+(?P<d>[\w\s.-]+?)\s*,\s*(?P<cmd>.+)$", re.I)
 _BARE = frozenset({"it", "that", "this", "them", "these", "those", "that one", "this one"})  # a note may say "one"
-_PRONOUN = re.compile(r"\b(?:it|them|that one)\b", re.I)
+_PRONOUN = re.compile(r"\b(?:it|them|that one|that|those)\b", re.I)
 _FOLLOW_UP = re.compile(r"^(?:and|what about|how about|also|ok and|then)\b\s*(?:the\s+|my\s+)?(.*)$")
 
 
@@ -224,7 +230,7 @@ class Router:
                     best = next((s for s, x in match.ranked[1:_FIT_CANDIDATES]
                                  if score - x <= _FIT_MARGIN and not self._acts(s)), "chat")
                 chosen = self.registry.get(best)
-                if slips and chosen is not None and chosen.verbatim:  # "pyhton isn't found": the slip is the point
+                if slips and (chosen is None or chosen.verbatim or best == "chat"):  # the slip is the point
                     raw, t = typed
                     slips = {}
                 decided = self._decide(raw, t, best, "semantic", score, timings)
@@ -244,7 +250,7 @@ class Router:
                 return self._decide(raw, t, skill, "llm", 0.6, timings)
             except ModelError:
                 _LOGGER.warning("LLM tier failed; falling back to chat")
-        return self._decide(raw, t, "chat", "fallback", 0.3, timings)
+        return self._decide(typed[0], typed[1], "chat", "fallback", 0.3, timings)  # chat reads what was typed
 
     def _speller(self) -> Speller | None:
         """Built on first use: the embedding model's English words and the templates' words."""
@@ -269,7 +275,9 @@ class Router:
         matched: list[tuple[str, SentenceMatch]] = []
         for part in parts:
             found = self.match_sentence(part)
-            if found is not None:
+            # "nevermind, ditch the tea timer", "ugh this song is terrible, skip it": a bare "never mind" or
+            # "skip it" beside another clause is no request to stop speaking
+            if found is not None and not (found.skill == "agent.stop" and not found.args):
                 matched.append((part, found))
         if not matched:
             return self._referent(parts)
@@ -280,18 +288,32 @@ class Router:
         timed = skill is not None and bool({"seconds", "when"} & set(skill.args.model_fields))
         for other in rest:
             low = _IDIOM.sub(" ", clean(other))  # "wait a second" names no duration
+            low = re.sub(r"\bfor (?:the|this|next) (?:weekend|week|holidays?|party|trip)\b", " ", low)  # a purpose
             if not timed and (find_duration(low) or parse_when(low)):  # the time is for something else
                 return None
         return matched[0]
+
+    @staticmethod
+    def _thing(parts: list[str]) -> str | None:
+        """The thing one clause names ("need to buy dish soap", "this song is terrible"), as said."""
+        for part in parts:
+            m = (_NAMES_A_THING.match(clean(part)) or _THING_STATE.match(clean(part))
+                 or _NEEDS_A_THING.match(clean(part)))
+            if m is not None:
+                value = m.group(m.lastindex or 1)
+                said = re.search(re.escape(value), part, re.I)
+                return said.group(0) if said else value
+        return None
 
     def _referent(self, parts: list[str]) -> tuple[str, SentenceMatch] | None:
         """"I need the slides I made on climate change, can you find them": one clause names the thing, another
         asks for it by a pronoun; the request is the second with the first's thing in the pronoun's place."""
         for named in parts:
-            m = _NAMES_A_THING.match(clean(named))
+            m = (_NAMES_A_THING.match(clean(named)) or _THING_STATE.match(clean(named))
+                 or _NEEDS_A_THING.match(clean(named)))
             if m is None:
                 continue
-            thing = m.group(1)
+            thing = m.group(m.lastindex or 1)
             for part in parts:
                 if part is named or not _PRONOUN.search(part):
                     continue
@@ -305,9 +327,17 @@ class Router:
         words may give the arguments ("I need a new password, 16 chars with symbols")."""
         said = {k: v for k, v in found.args.items() if not (isinstance(v, str) and v.lower() in _PRONOUNS)}
         skill = self.registry.get(found.skill)
-        if skill is None or (said and len(said) == len(found.args)):
+        if skill is None:
             return said
-        return {**extract_args(skill, t, raw), **said}
+        for key in set(found.args) - set(said):  # "need to buy dish soap, add it to shopping": it is the soap
+            thing = self._thing(_clauses(raw))
+            if thing is not None and key in _WORDS_AS_SAID:
+                said[key] = thing
+        whole = extract_args(skill, t, raw)
+        if said and len(said) == len(found.args):  # options said in another clause ("..., no symbols") still count
+            return {**{k: v for k, v in whole.items() if k not in _WORDS_AS_SAID and k not in said
+                       and isinstance(v, bool | int | float) and k not in ("seconds", "amount")}, **said}
+        return {**whole, **said}
 
     def _follow_up(self, t: str) -> tuple[str, str, dict[str, Any]] | None:
         """"and memory?" after a CPU question → the same skill with the new detail."""

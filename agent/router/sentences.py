@@ -305,6 +305,9 @@ class SentenceMatcher:
                     if args is not None:
                         args = {k: _as_said(v, text) if k in _FREE_TEXT and isinstance(v, str) else v
                                 for k, v in args.items()}
+                        args = _within_clause(args, text)
+                        if args is None:
+                            continue
                         found.append(SentenceMatch(result.intent.name, args, _literal(result), "skills"))
         for intents, words in self._ha.values():
             if not words or words & said:
@@ -319,6 +322,23 @@ class SentenceMatcher:
 
 _TOKEN = re.compile(r"[a-z0-9']+")
 _FREE_TEXT = frozenset({"text", "note", "target"})
+_ONE_CLAUSE = ("label", "name", "project", "query")
+
+
+def _within_clause(args: dict[str, Any], text: str) -> dict[str, Any] | None:
+    """A name does not run on past a comma into the next clause: "never mind the reminder about the plumber, he
+    already called" names the plumber. None when nothing is left of it."""
+    out = dict(args)
+    for key in _ONE_CLAUSE:
+        value = out.get(key)
+        if isinstance(value, str) and " " in value:
+            said = _as_said(value, text)
+            cut = re.split(r"\s*[,;]\s+", said, maxsplit=1)[0]
+            if cut != said:
+                if not cut.strip():
+                    return None
+                out[key] = cut.strip()
+    return out
 _PUNCT_GAP = r"[\s,:;.!?()\"'\u2013\u2014-]*"
 
 

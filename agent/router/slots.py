@@ -12,7 +12,7 @@ import re
 __all__ = ["clean", "tidy"]
 
 # "you know" is a filler in "set a, you know, timer", not in "do you know of a good editor"
-_FILLERS = re.compile(r"\b(?:um+|uh+|er+m?|hmm+|ah+|okay so|ok so|so um|well|"
+_FILLERS = re.compile(r"\b(?:um+|uh+|er+m?|hmm+|ah+|okay so|ok so|so um|well|actually|basically|literally|"
                       r"(?<!do )(?<!did )(?<!if )(?<!don't )you know(?! (?:of|any|a|an|some|the|how|what|where|when|"
                       r"why|who|if|whether|about|that|it|this|my)\b)|you know what(?=,)"
                       # a hedge before an amount: "to like 70", "for like five minutes"

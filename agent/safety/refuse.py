@@ -24,6 +24,7 @@ _DESTRUCTIVE = re.compile(
     r"updates|selinux|apparmor|password|login|encryption|secure boot|two-factor|2fa)\b"
     r"|(?:disable|turn off|switch off|deactivate)\s+(?:the\s+|my\s+|all\s+)?security\b"
     r"|(?:uninstall|remove)\s+(?:the\s+)?(?:kernel|os|operating system|linux|windows)\b"
+    r"|(?:uninstall|purge)\s+\w+|(?:apt|apt-get|dnf|yum|pacman|snap|flatpak|pip)\s+(?:remove|purge|uninstall|-r)\b"
     r"|(?:rm\s+-rf|sudo\s+rm|mkfs|dd\s+if=|chmod\s+-r\s+777)"
     r"|(?:factory reset|reset)\s+(?:my|the|this)\s+(?:computer|machine|pc|laptop|system)\b"
     r"|(?:kill|stop)\s+(?:all|every)\s+(?:process|processes|programs)\b"

@@ -34,6 +34,6 @@ def extract_query(t: str) -> dict[str, Any]:
 
 def extract_period(t: str) -> dict[str, Any]:
     for period in ("yesterday", "today", "week", "month", "year"):
-        if re.search(rf"\b{period}\b", t):
+        if re.search(rf"\b{period}(?:'s)?\b", t):  # "today's expenses"
             return {"period": period}
     return {}

@@ -168,8 +168,19 @@ def _extract_password_gen(t: str) -> dict[str, Any]:
     m = re.search(r"\b(\d{1,3})[\s-]*(?:character|char|letter|digit)s?\b|\blength\s+(?:of\s+)?(\d{1,3})\b", t)
     if m:
         out["length"] = int(m.group(1) or m.group(2))
-    if re.search(r"\b(?:without|no)\s+(?:symbols|special characters|punctuation)\b", t):
-        out["symbols"] = False
+    m = m or re.search(r"\b(\d{1,3})\s+(?:long|chars? long|characters? long)\b", t)
+    if m and "length" not in out:
+        out["length"] = int(m.group(1))
+    # "with numbers and symbols", "no symbols", "uppercase letters": each option said, on or off
+    options = {"symbols": r"symbols?|special characters?|punctuation", "digits": r"numbers?|digits?",
+               "uppercase": r"upper ?case(?: letters?)?|capitals?|capital letters?"}
+    for key, words in options.items():
+        if re.search(r"\b(?:without|no|minus|exclude|excluding)\s+(?:any\s+)?(?:\w+\s+(?:or|and)\s+)?"
+                     r"(?:" + words + r")\b", t):
+            out[key] = False
+        elif re.search(r"\b(?:" + words + r")\b", t) and re.search(r"\b(?:with|including|include|and|plus|has|have)\b",
+                                                                     t):
+            out[key] = True
     return out
 
 

@@ -279,6 +279,17 @@ def _extract_timer_label(t: str) -> dict[str, Any]:
     named = re.search(r"\b(?:timer|countdown)\s+(?:for|called|named|labell?ed)\s+(?:the\s+|my\s+)?([a-z][a-z' -]*)$", t)
     if named and find_duration(named.group(1)) is None and named.group(1).split()[0] not in _X_NOT_LABELS:
         return {"label": named.group(1).strip()}
+    # "... and call it oven", "an hour and a quarter for the roast", "the pasta needs 12 min", "pasta's going in"
+    for pattern in (r"\b(?:call|name|label)\s+it\s+(?:the\s+)?([a-z][a-z'-]*(?:\s+[a-z][a-z'-]*)?)\s*$",
+                    r"\b(?:minutes?|mins?|hours?|hrs?|seconds?|secs?|quarter|half)\s+for\s+(?:the|my|our)\s+"
+                    r"([a-z][a-z'-]*)\b",
+                    r"^(?:ok\s+|so\s+|ok so\s+)*(?:the|my|our)\s+([a-z][a-z'-]*)\s+(?:needs|has|takes|goes)\b",
+                    r"^(?:ok\s+|so\s+)*(?:the\s+|my\s+)?([a-z][a-z-]*)(?:'s| is)\s+(?:going in|in the oven|on|in|"
+                    r"steeping|resting|baking|boiling|cooking)\b",
+                    r"\bleave\s+(?:the\s+|my\s+)?([a-z][a-z'-]*)\s+to\s+(?:rest|rise|cool|steep|soak|set)\b"):
+        said = re.search(pattern, t)
+        if said and said.group(1).split()[0] not in _X_NOT_LABELS and find_duration(said.group(1)) is None:
+            return {"label": said.group(1).strip()}
     return {}
 
 
