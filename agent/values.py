@@ -212,6 +212,7 @@ def parse_when(text: str, now: datetime | None = None) -> tuple[datetime, str] |
     return (local datetime, `text` without the time phrase) or None. `now` is the clock (injected in tests)."""
     now = now or datetime.now().astimezone()
     text = re.sub(r"\barvo\b", "afternoon", text, flags=re.I)  # Australian English
+    text = re.sub(r"\b(?:tmrw|tmrow|tmr|tmw|2moro|2morrow)\b", "tomorrow", text, flags=re.I)  # typed shorthand
     s = text
     digits = _normalise(text)
     m = re.search(r"\b(?:in|after)\s+((?:" + _NUM + r"\s*" + _UNIT + r"\b(?:\s*,?\s*(?:and\s+)?)?)+)", digits)

@@ -398,6 +398,11 @@ def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]
      ("turn the volume to full", "music.control", {"action": "volume", "level": 100}),
      ("are you able to keep track of my hours", "agent.help", {"topic": "skills"}),
      ("uninstall spotify", "chat", {}),
+     # typed shorthand is read as its word to match templates; values keep what was typed
+     ("vol 35", "music.control", {"action": "volume", "level": 35}),
+     ("copy my pw for dropbox", "password.get", {"name": "dropbox"}),
+     ("calc 1500/12", "math.calc", {"expression": "1500/12"}),
+     ("remind me tmrw to renew the car tax", "reminder.add", {"text": "renew the car tax"}),
      ("wake me at 8", "reminder.add", {"text": "wake me"}),
     ],
 )

@@ -25,7 +25,7 @@ from agent.events import Intent
 from agent.models.catalog import embedder_files
 from agent.models.llm import ModelManager
 from agent.router.extract import extract_args
-from agent.router.grounding import grounded
+from agent.router.grounding import DERIVED_KEYS, grounded
 from agent.router.llm_tier import LLMTier
 from agent.router.semantic import SemanticIndex
 from agent.router.sentences import SentenceMatch, SentenceMatcher
@@ -211,7 +211,7 @@ class Router:
             fixed = speller.correct(raw) if speller is not None else None
             found = self.match_sentence(fixed[0]) if fixed is not None else None
             if fixed is not None and found is not None:  # "remnd me to call mom", "opne firefox"
-                said = {k: as_typed(v, fixed[1]) if k in _WORDS_AS_SAID and isinstance(v, str) else v
+                said = {k: as_typed(v, fixed[1]) if isinstance(v, str) and k not in DERIVED_KEYS else v
                         for k, v in found.args.items()}
                 return self._decide(fixed[0], clean(fixed[0]), found.skill, "spelling", 0.9, timings, base=said,
                                     slots=True)
@@ -234,9 +234,9 @@ class Router:
                     raw, t = typed
                     slips = {}
                 decided = self._decide(raw, t, best, "semantic", score, timings)
-                if slips:  # a value keeps the user's own spelling
+                if slips:  # a value keeps the user's own spelling ("calc 1500/12" is no "call")
                     decided.args.update({k: as_typed(v, slips) for k, v in decided.args.items()
-                                         if k in _WORDS_AS_SAID and isinstance(v, str)})
+                                         if isinstance(v, str) and k not in DERIVED_KEYS})
                 return decided
             candidates = [s for s, _ in match.ranked[: rs.llm_candidates]]
         rerank = self.settings.router.llm_rerank and "llm" in tiers

@@ -18,8 +18,13 @@ from pathlib import Path
 __all__ = ["Speller", "as_typed", "load_english_words", "one_edit"]
 
 _LOGGER = logging.getLogger(__name__)
-_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+_WORD = re.compile(r"[A-Za-z0-9]*[A-Za-z]+(?:'[A-Za-z]+)?")
 _MIN_LENGTH = 4  # shorter words are too often one edit from several others ("sat", "set", "sit")
+# the shorthand of typed requests, read as the word only to match templates (values keep what was typed)
+SHORTHAND = {"u": "you", "ur": "your", "pw": "password", "pws": "passwords", "sw": "software", "cmd": "command",
+             "vol": "volume", "tmrw": "tomorrow", "tmr": "tomorrow", "tmw": "tomorrow", "2moro": "tomorrow",
+             "b4": "before", "msg": "message", "pic": "picture", "pics": "pictures", "docs": "documents",
+             "calc": "calculate", "rn": "now", "asap": "now", "yr": "year", "wk": "week", "mo": "month"}
 
 
 def load_english_words(tokenizer_json: Path) -> frozenset[str]:
@@ -55,6 +60,8 @@ class Speller:
     def word(self, token: str) -> str | None:
         """The one template word `token` is a slip for, or None (a known word, or no single candidate)."""
         low = token.lower()
+        if low in SHORTHAND:
+            return SHORTHAND[low]
         if len(low) < _MIN_LENGTH or low in self._known:
             return None
         if low not in self._cache:
