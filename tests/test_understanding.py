@@ -403,6 +403,12 @@ def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]
      ("copy my pw for dropbox", "password.get", {"name": "dropbox"}),
      ("calc 1500/12", "math.calc", {"expression": "1500/12"}),
      ("remind me tmrw to renew the car tax", "reminder.add", {"text": "renew the car tax"}),
+     # a results limit said after the request; timers by number; a folder is no machine
+     ("search my files for the lease, top 2", "files.search", {"query": "lease", "limit": 2}),
+     ("freeze timer 3", "timer.pause", {"id": 3}),
+     ("can you scan this laptop to make sure it's safe", "security.scan", {}),
+     ("fix this cmd: gti psuh", "command.fix", {"command": "gti psuh"}),
+     ("bin the dentist note", "notes.delete", {"query": "dentist"}),
      ("wake me at 8", "reminder.add", {"text": "wake me"}),
     ],
 )

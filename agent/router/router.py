@@ -211,8 +211,9 @@ class Router:
             fixed = speller.correct(raw) if speller is not None else None
             found = self.match_sentence(fixed[0]) if fixed is not None else None
             if fixed is not None and found is not None:  # "remnd me to call mom", "opne firefox"
-                said = {k: as_typed(v, fixed[1]) if isinstance(v, str) and k not in DERIVED_KEYS else v
-                        for k, v in found.args.items()}
+                verbatim = getattr(self.registry.get(found.skill), "verbatim", False)  # command.fix: all as typed
+                said = {k: as_typed(v, fixed[1]) if isinstance(v, str) and (verbatim or k not in DERIVED_KEYS)
+                        else v for k, v in found.args.items()}
                 return self._decide(fixed[0], clean(fixed[0]), found.skill, "spelling", 0.9, timings, base=said,
                                     slots=True)
             if fixed is not None:  # no template even spelled right: the semantic tier reads it spelled right
@@ -476,10 +477,13 @@ class Router:
         if isinstance(request, str):
             args = {**extract_args(skill, clean(request), request), **args}
         required = {k for k, f in skill.args.model_fields.items() if f.is_required()}
+        whole = extract_args(skill, t, raw)
         if required - set(args) or not args:  # the template decided the skill; the extractor finds the rest
-            whole = extract_args(skill, t, raw)
             wanted = set(fields) if not args else required  # a template without slots: the extractor reads all
             args.update({k: v for k, v in whole.items() if k in wanted and k not in args})
+        # options said anywhere count ("find docs mentioning kubernetes, top 3"; "..., no symbols")
+        args.update({k: v for k, v in whole.items() if k in fields and k not in args and k not in required
+                     and (k == "limit" or isinstance(v, bool))})
         return args
 
     def _llm_fill(self, skill: Skill, raw: str, t: str, args: dict[str, Any], error: str,

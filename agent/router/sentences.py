@@ -51,6 +51,8 @@ _NOT_A_PROGRAM = frozenset({"window", "windows", "door", "doors", "tab", "tabs",
 _DOING = re.compile(r"^(?:\w{3,}ing\s+(?:to|me|you|us|for|on|at|with|about|so|the|my|a|this|that|it|music|songs?)\b"
                     r"|(?:listening|talking|speaking|playing|recording|tracking|working|typing|watching|reading|"
                     r"counting|timing|running|everything)$)", re.I)
+_NOT_A_FOLDER = re.compile(r"^(?:the |my |this |whole )*(?:machine|computer|system|laptop|pc|disk|drive)\b|"
+                           r"\b(?:to make sure|for (?:viruses|malware)|it's|is it)\b", re.I)
 _NOT_A_PROJECT = frozenset({"time", "hours", "work", "work hours", "working hours", "day", "workday", "work day",
                             "time tracking", "tracking", "timer", "clock", "session"})
 _NO_VALUE = frozenset({"the", "my", "a", "an", "our", "this", "that", "it", "your", "its", "their"})
@@ -211,6 +213,8 @@ def _convert(result: RecognizeResult) -> dict[str, Any] | None:
                 if _DOING.match(value):  # "quit listening to me": stopping an activity, not a program
                     return None
             if name == "project" and _ARTICLE.sub("", value).lower() in _NOT_A_PROJECT:  # "start tracking my time"
+                return None
+            if name == "path" and _NOT_A_FOLDER.search(value):  # "scan the machine to make sure it's safe"
                 return None
             if name in _NAMES:  # "about the garage" searches for "garage"; a note's text stays as said
                 value = _ARTICLE.sub("", value)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from agent.values import parse_number
+
 __all__ = ["FOLDERS", "extract_period", "extract_query"]
 
 
@@ -12,7 +14,27 @@ FOLDERS = {"downloads": "~/Downloads", "documents": "~/Documents", "desktop": "~
            "pictures": "~/Pictures", "music": "~/Music", "videos": "~/Videos", "home": "~"}
 
 
+_N = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|twenty)"
+_LIMIT = re.compile(r"[,\s]+(?:(?:just|only|give me)\s+)?(?:the\s+)?(?:top|first|best)\s+" + _N
+                    + r"(?:\s+(?:results?|hits?|matches|files|only))?\s*$|[,\s]+(?:just\s+|only\s+)?" + _N
+                    + r"\s+(?:results?|hits?|matches)(?:\s+only)?\s*$")
+
+
+def extract_limit(t: str) -> tuple[dict[str, Any], str]:
+    """"..., top 3" / "..., 5 results only": how many results, and the request without it."""
+    m = _LIMIT.search(t)
+    number = parse_number(m.group(1) or m.group(2)) if m else None
+    if m is None or number is None:
+        return {}, t
+    return {"limit": int(number)}, t[: m.start()]
+
+
 def extract_query(t: str) -> dict[str, Any]:
+    limit, t = extract_limit(t)
+    return {**_query(t), **limit}
+
+
+def _query(t: str) -> dict[str, Any]:
     patterns = [
         r"\b(?:that|which|where)\s+(?:i\s+|we\s+)?(?:mentions?|mentioned|talks? about|contains?|has|have|had|says?|"
         r"said|is about|are about|was about|covers|discusses|includes|lists|wrote about)\s+"
