@@ -381,12 +381,20 @@ def parse_amount(text: str) -> tuple[float, str | None] | None:
     m = re.search(r"([$€£¥])\s*(\d+(?:[.,]\d{1,2})?)", text)
     if m:
         return float(m.group(2).replace(",", ".")), _CURRENCY_SIGNS[m.group(1)]
-    m = re.search(r"(\d+(?:\.\d{1,2})?)\s*(" + "|".join(_CURRENCY_WORDS) + r")\b", text)
+    m = re.search(r"(\d+(?:\.\d{1,2})?)\s*(" + "|".join(_CURRENCY_WORDS) + r")\b"
+                  r"(?:\s+(?:and\s+)?(\d{2}|\d(?=\s*(?:cents?|pence|p)\b))(?:\s*(?:cents?|pence|p)\b)?(?![\w.:%]|\s*(?:%|percent|"
+                  + _UNIT + r")\b))?", text)
     if m:
         value = float(m.group(1))
         if m.group(2) == "cents":
             value /= 100
+        elif m.group(3) and "." not in m.group(1):  # "seven pounds twenty", "5 dollars and 50 cents"
+            value += int(m.group(3)) / 100
         return value, _CURRENCY_WORDS[m.group(2)]
+    # "twelve fifty" said as a price: a number, then two digits of cents
+    m = re.search(r"(?<![\w.])(\d{1,3}) ([1-9]\d)(?![\w.:]|\s*(?:%|percent|" + _UNIT + r")\b)", text)
+    if m:
+        return int(m.group(1)) + int(m.group(2)) / 100, None
     m = re.search(r"(?<![\w.])(\d+(?:\.\d{1,2})?)(?![\w.:])", text)
     if m:
         return float(m.group(1)), None

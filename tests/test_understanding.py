@@ -409,6 +409,9 @@ def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]
      ("can you scan this laptop to make sure it's safe", "security.scan", {}),
      ("fix this cmd: gti psuh", "command.fix", {"command": "gti psuh"}),
      ("bin the dentist note", "notes.delete", {"query": "dentist"}),
+     # a price said the way people say it
+     ("I just spent eight fifty on a sandwich", "finance.expense_add", {"amount": 8.5}),
+     ("put down four pounds twenty for the bus", "finance.expense_add", {"amount": 4.2, "currency": "GBP"}),
      ("wake me at 8", "reminder.add", {"text": "wake me"}),
     ],
 )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agent.values import durations_in, numbers_in, parse_when, to_digits
+from agent.values import durations_in, numbers_in, parse_amount, parse_when, to_digits
 
 __all__ = ["DERIVED_KEYS", "DURATION_KEYS", "grounded", "ungrounded_args"]
 
@@ -55,6 +55,9 @@ def grounded(value: Any, utterance: str, key: str | None = None) -> bool:
     if isinstance(value, int | float):
         said = numbers_in(utterance)
         if any(abs(n - value) < 1e-9 for n in said):
+            return True
+        amount = parse_amount(utterance) if key == "amount" else None  # "twelve fifty" is 12.50
+        if amount is not None and abs(amount[0] - value) < 1e-9:
             return True
         return any(abs(abs(value) - seconds) < 1 for seconds in durations_in(utterance))
     if isinstance(value, str):
