@@ -211,7 +211,8 @@ class Router:
             fixed = speller.correct(raw) if speller is not None else None
             found = self.match_sentence(fixed[0]) if fixed is not None else None
             if fixed is not None and found is not None:  # "remnd me to call mom", "opne firefox"
-                verbatim = getattr(self.registry.get(found.skill), "verbatim", False)  # command.fix: all as typed
+                spelled = self.registry.get(found.skill)
+                verbatim = spelled is not None and spelled.verbatim  # command.fix: every value as typed
                 said = {k: as_typed(v, fixed[1]) if isinstance(v, str) and (verbatim or k not in DERIVED_KEYS)
                         else v for k, v in found.args.items()}
                 return self._decide(fixed[0], clean(fixed[0]), found.skill, "spelling", 0.9, timings, base=said,
@@ -285,8 +286,7 @@ class Router:
         if len({f.skill for _, f in matched}) > 1:
             return None
         rest = [p for p in parts if p not in {m for m, _ in matched}]
-        skill = self.registry.get(matched[0][1].skill)
-        timed = skill is not None and bool({"seconds", "when"} & set(skill.args.model_fields))
+        timed = self._timed(matched[0][1].skill)
         for other in rest:
             low = _IDIOM.sub(" ", clean(other))  # "wait a second" names no duration
             low = re.sub(r"\bfor (?:the|this|next) (?:weekend|week|holidays?|party|trip)\b", " ", low)  # a purpose
@@ -298,10 +298,8 @@ class Router:
     def _thing(parts: list[str]) -> str | None:
         """The thing one clause names ("need to buy dish soap", "this song is terrible"), as said."""
         for part in parts:
-            m = (_NAMES_A_THING.match(clean(part)) or _THING_STATE.match(clean(part))
-                 or _NEEDS_A_THING.match(clean(part)))
-            if m is not None:
-                value = m.group(m.lastindex or 1)
+            value = _named_thing(part)
+            if value is not None:
                 said = re.search(re.escape(value), part, re.I)
                 return said.group(0) if said else value
         return None
@@ -310,11 +308,9 @@ class Router:
         """"I need the slides I made on climate change, can you find them": one clause names the thing, another
         asks for it by a pronoun; the request is the second with the first's thing in the pronoun's place."""
         for named in parts:
-            m = (_NAMES_A_THING.match(clean(named)) or _THING_STATE.match(clean(named))
-                 or _NEEDS_A_THING.match(clean(named)))
-            if m is None:
+            thing = _named_thing(named)
+            if thing is None:
                 continue
-            thing = m.group(m.lastindex or 1)
             for part in parts:
                 if part is named or not _PRONOUN.search(part):
                     continue
@@ -330,10 +326,10 @@ class Router:
         skill = self.registry.get(found.skill)
         if skill is None:
             return said
-        for key in set(found.args) - set(said):  # "need to buy dish soap, add it to shopping": it is the soap
-            thing = self._thing(_clauses(raw))
-            if thing is not None and key in _WORDS_AS_SAID:
-                said[key] = thing
+        dropped = [k for k in found.args if k not in said and k in _WORDS_AS_SAID]
+        thing = self._thing(_clauses(raw)) if dropped else None
+        if thing is not None:  # "need to buy dish soap, add it to shopping": it is the soap
+            said.update(dict.fromkeys(dropped, thing))
         whole = extract_args(skill, t, raw)
         if said and len(said) == len(found.args):  # options said in another clause ("..., no symbols") still count
             return {**{k: v for k, v in whole.items() if k not in _WORDS_AS_SAID and k not in said
@@ -536,6 +532,13 @@ _CLOSING = re.compile(
     r"if you (?:can|could|would|don't mind)|if possible|when you (?:can|get a chance|have a (?:sec|second|moment|"
     r"minute))|as well|already|anyway|though|ok|okay|alright|yeah|mate|buddy|dude|my friend|"
     r"(?:would|will|could|can) you|for me))+[\s?.!]*$", re.I)
+
+
+def _named_thing(part: str) -> str | None:
+    """The thing a clause names, in cleaned words: "I need the slides ...", "zoom's hung", "we're out of milk"."""
+    low = clean(part)
+    m = _NAMES_A_THING.match(low) or _THING_STATE.match(low) or _NEEDS_A_THING.match(low)
+    return m.group(m.lastindex or 1) if m is not None else None
 
 
 def _trim(text: str) -> str:
