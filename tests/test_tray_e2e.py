@@ -227,9 +227,14 @@ def test_tray_hotkey_prompt_notifications_and_clean_stop(session: DesktopSession
 
         # a click on the icon opens the menu (recent replies and alerts first); Quit stops the agent cleanly.
         # A click that lands while a loaded X server is still mapping the menu is lost: then open it once more.
+        # The icon is looked up again each time: once Quit has landed it leaves, and the agent is then stopping
+        # (its components save their state), which a loaded machine may take longer than 20 s to finish.
         code = None
         for _attempt in range(2):
-            ix, iy, iw, ih = _geometry(session, icon_wid)
+            icon_now = _icon(session)
+            if icon_now is None:
+                break
+            ix, iy, iw, ih = _geometry(session, icon_now)
             session.xdotool("mousemove", str(ix + iw // 2), str(iy + ih // 2), "click", "1")
             assert wait_for(lambda: _window(session, "menu", visible=True, field="--classname"), 10), "no menu"
             menu = _window(session, "menu", visible=True, field="--classname")
@@ -243,6 +248,8 @@ def test_tray_hotkey_prompt_notifications_and_clean_stop(session: DesktopSession
                 break
             except subprocess.TimeoutExpired:
                 continue
+        if code is None:
+            code = agent.proc.wait(60)
         assert code == 0, "\n".join(agent.lines)
     finally:
         agent.stop()
