@@ -174,9 +174,15 @@ _CLOCK = r"(?P<h>\d{1,2})(?::(?P<m>\d{2})|\s(?P<m2>[0-5]\d)(?=\s*(?:a\.?m|p\.?m)
 
 
 def _spoken_clock(s: str) -> str:
-    """"half past 3" → "3:30", "quarter to 5" → "4:45", "3 o'clock" → "3" (after `to_digits`)."""
+    """"half past 3" → "3:30", "quarter to 5" → "4:45", "at half 4" → "at 4:30", "3 o'clock" → "3" (after
+    `to_digits`)."""
     s = re.sub(r"\b(?:a\s+)?(half|quarter|\d{1,2}(?:\s+minutes)?)\s+(past|after|to|before)\s+(\d{1,2})\b(?!:)",
                _past_to, s)
+    # British "at half four" is 4:30 (never "half an hour", "half 4 hours" or "half past")
+    s = re.sub(r"\b(at|by|around|about|until|till|before|after|from)\s+half\s+(\d{1,2})\b"
+               r"(?!:|\.\d|\s*(?:and\b|hours?|hrs?|h\b|minutes?|mins?|seconds?|secs?|days?|weeks?|months?|years?|"
+               r"past|after|of))",
+               lambda m: f"{m[1]} {m[2]}:30" if int(m[2]) <= 12 else m[0], s)
     return re.sub(r"\b(\d{1,2})\s*o'?\s?clock\b", r"\1", s)
 
 

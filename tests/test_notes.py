@@ -152,6 +152,17 @@ def test_delete_by_query_with_yes(services: Services) -> None:
     assert [n["text"] for n in pipeline.run_skill("notes.list", {}).result.data["notes"]] == ["buy milk"]
 
 
+def test_delete_the_latest_note(services: Services) -> None:
+    pipeline = Pipeline(services)
+    assert pipeline.run_skill("notes.delete", {"latest": True}, yes=True).result.reply == "You have no notes to delete."
+    pipeline.run_skill("notes.add", {"text": "buy milk"})
+    pipeline.run_skill("notes.add", {"text": "last thing I said"})
+    done = pipeline.run_skill("notes.delete", {"latest": True}, yes=True)
+    assert done.result.state is ResultState.OK
+    assert done.result.data["text"] == "last thing I said"  # the newest, not a search for "last"
+    assert [n["text"] for n in pipeline.run_skill("notes.list", {}).result.data["notes"]] == ["buy milk"]
+
+
 def test_cli_ask_list_and_delete(agent_home: Path) -> None:
     added = run_cli("ask", "--json", "take a note: Call Bob about the Q3 report")
     assert added.returncode == 0, added.stderr

@@ -170,7 +170,8 @@ def test_topic_questions(text: str, topic: bool) -> None:
      ("what's the two minute rule", True), ("tell me an interesting fact about clocks", True),
      ("how does a password manager keep my data safe", True),
      ("why is my laptop so slow", False), ("is my battery charging", False), ("what's my cpu at exactly", False),
-     ("how much time is left", False)],
+     ("how much time is left", False),
+     ("how can i tell if my laptop battery needs replacing", True), ("what are the signs that a disk is dying", True)],
 )
 def test_question_forms_that_ask_for_knowledge_or_advice(text: str, topic: bool) -> None:
     assert is_topic_question(text) is topic
@@ -179,7 +180,7 @@ def test_question_forms_that_ask_for_knowledge_or_advice(text: str, topic: bool)
 @pytest.mark.parametrize(
     ("text", "hour", "minute"),
     [("at half past four", 16, 30), ("at a quarter to nine tomorrow", 8, 45), ("at 20 past 6 pm", 18, 20),
-     ("at seven o'clock", 19, 0)],
+     ("at seven o'clock", 19, 0), ("at half seven tomorrow", 7, 30), ("remind me at half four to call", 16, 30)],
 )
 def test_clock_times_in_words(text: str, hour: int, minute: int) -> None:
     found = parse_when(text, NOW.astimezone())
@@ -417,6 +418,21 @@ def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]
      ("I just spent eight fifty on a sandwich", "finance.expense_add", {"amount": 8.5}),
      ("put down four pounds twenty for the bus", "finance.expense_add", {"amount": 4.2, "currency": "GBP"}),
      ("wake me at 8", "reminder.add", {"text": "wake me"}),
+     # a spoken opening is a whole word: "okay" leaves no "ay" behind, "pleased" is no "please"
+     ("okay set a timer for ten minutes", "timer.set", {"seconds": 600}),
+     ("okay, computer, please remind me to stretch in an hour", "reminder.add", {"text": "stretch"}),
+     # an amount that leads the words after a bookkeeping verb is an expense
+     ("add 30 quid under transport", "finance.expense_add", {"amount": 30, "currency": "GBP"}),
+     ("record 89.99 for a new keyboard", "finance.expense_add", {"amount": 89.99}),
+     ("add 2 eggs to the shopping list", "notes.add", {"text": "2 eggs", "list": "shopping"}),
+     ("add 5 minutes to the timer", "timer.adjust", {"seconds": 300}),
+     # reminders by what they are about, all of them; the latest note
+     ("cancel the dentist reminder, they moved my appointment", "timer.cancel",
+      {"kind": "reminder", "label": "dentist"}),
+     ("delete all my reminders", "timer.cancel", {"kind": "reminder", "all": True}),
+     ("delete my last note", "notes.delete", {"latest": True}),
+     ("turn it up a notch", "music.control", {"action": "volume_up"}),
+     ("pasue the music", "music.control", {"action": "pause"}),
     ],
 )
 def test_talk_around_and_between_requests(router: Any, text: str, skill: str, args: dict[str, Any]) -> None:
@@ -425,6 +441,8 @@ def test_talk_around_and_between_requests(router: Any, text: str, skill: str, ar
         assert "when" in intent.args, intent
     if text == "wake me at 8":
         assert datetime.fromisoformat(intent.args["when"]).hour == 8
+    if text.startswith("okay set"):
+        assert "label" not in intent.args, intent
     if text == "start tracking my time":
         assert "project" not in intent.args
         assert intent.question == "Which project?"
@@ -452,6 +470,10 @@ def test_one_edit_and_the_speller() -> None:
     assert fixed[0] == "remind me to call came, open the timer"
     assert as_typed("call came", fixed[1]) == "call acme"  # free text keeps what was typed
     assert speller.correct("call the garage") is None
+    # two candidates: two swapped keys beat a changed letter, a neighbouring key beats a distant one
+    both = Speller(frozenset(), ["paste", "pause", "mute", "cute"])
+    assert both.word("pasue") == "pause"
+    assert both.word("nute") == "mute"
 
 
 # --- the new timer skills, end to end on the real scheduler store ----------------------------------------

@@ -19,7 +19,7 @@ from agent.values import durations_in, numbers_in, parse_amount, parse_when, to_
 __all__ = ["DERIVED_KEYS", "DURATION_KEYS", "grounded", "ungrounded_args"]
 
 DERIVED_KEYS = frozenset({"command", "currency", "category", "metric", "sort", "action", "kind", "period", "when",
-                          "path", "symbols", "digits", "uppercase", "topic", "list", "all", "args"})
+                          "path", "symbols", "digits", "uppercase", "topic", "list", "all", "latest", "args"})
 """Arguments that rule extractors and templates derive from the words (documented mappings), not copy."""
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2})?(?:[+-]\d{2}:?\d{2}|Z)?)?$")

@@ -531,6 +531,7 @@ _CLOSING = re.compile(
     r"the moment)|real quick|quickly|right (?:now|away)|asap|immediately|at once|straight away|"
     r"if you (?:can|could|would|don't mind)|if possible|when you (?:can|get a chance|have a (?:sec|second|moment|"
     r"minute))|as well|already|anyway|though|ok|okay|alright|yeah|mate|buddy|dude|my friend|"
+    r"a (?:bit|little|notch|tad|touch|smidge)(?: more)?|"
     r"(?:would|will|could|can) you|for me))+[\s?.!]*$", re.I)
 
 

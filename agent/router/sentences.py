@@ -158,6 +158,19 @@ _POLITE_LEAD = re.compile(r"^(?:(?:hey|hi|ok|okay|so|and|also|oh|um|uh|please|ca
                           r"would you mind|i want you to|i'd like you to|i need you to)\b[\s,]*)+", re.I)
 
 
+_PRICE_LEAD = re.compile(r"^(?:[$€£¥]\s*\d+(?:[.,]\d{1,2})?\b|\d+(?:\.\d{1,2})?\s*(?P<cur>dollars?|bucks?|quid|pounds?|"
+                         r"euros?|cents?|pence|usd|eur|gbp)?\s*(?P<after>\w+)?)", re.I)
+
+
+def _priced(text: str) -> bool:
+    """Words that begin with a price: a currency, or a number that something is for ("3.50 for coffee")."""
+    m = _PRICE_LEAD.match(to_digits(text.strip()))
+    if m is None or re.search(r"\b(?:timers?|countdown|alarm|reminders?|list)\b", text, re.I):
+        return False
+    return m.group(0).startswith(("$", "€", "£", "¥")) or bool(m.group("cur")) or (
+        (m.group("after") or "").lower() in ("for", "on", "under", "in", "as", "at"))
+
+
 def _lead(text: str) -> bool:
     """Words before a request: politeness and/or a time ("tomorrow", "in half an hour"), nothing else: a
     negation or another request before "remind me" is not a request to remind."""
@@ -193,6 +206,10 @@ def _convert(result: RecognizeResult) -> dict[str, Any] | None:
         elif name == "lead":
             if not _lead(text):
                 return None
+        elif name == "priced":  # "log 3.50 for coffee", "add 30 quid under transport": an amount leads
+            if not _priced(text):
+                return None
+            args["request"] = text
         elif name == "expression":
             if not _arithmetic(text):
                 return None

@@ -20,10 +20,10 @@ _FILLERS = re.compile(r"\b(?:um+|uh+|er+m?|hmm+|ah+|okay so|ok so|so um|well|act
                       r"like(?= (?:\d|an? |one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|"
                       r"thirty|forty|fifty|sixty|seventy|eighty|ninety|half)))\b[,]?\s*",
                       re.I)
-_POLITE = re.compile(r"^(?:hey|hi|ok|okay|yo)?\s*(?:agent|computer|assistant|google|alexa|siri|jarvis|cortana|mycroft|"
-                     r"nabu|rhasspy)?[,]?\s*"
-                     r"(?:(?:can|could|would|will) you(?: (?:please|pls|plz|kindly))?|please|pls|plz|kindly|"
-                     r"i'd like you to|i want you to|i need you to)?\s*", re.I)
+_POLITE = re.compile(r"^(?:(?:hey|hi|okay|ok|yo)\b[,]?)?\s*(?:(?:agent|computer|assistant|google|alexa|siri|jarvis|"
+                     r"cortana|mycroft|nabu|rhasspy)\b)?[,]?\s*"
+                     r"(?:(?:(?:can|could|would|will) you(?: (?:please|pls|plz|kindly))?|please|pls|plz|kindly|"
+                     r"i'd like you to|i want you to|i need you to)\b)?\s*", re.I)
 
 
 # thanks at the end of a request is no part of it ("set a timer for 10 minutes thanks"), but "say thanks" is

@@ -51,6 +51,21 @@ def one_edit(a: str, b: str) -> bool:
     return short[i:] == long_[i + 1:]
 
 
+_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_KEY = {c: (r, i) for r, row in enumerate(_ROWS) for i, c in enumerate(row)}
+
+
+def _neighbour_slip(typed: str, word: str) -> bool:
+    """`typed` is `word` with one letter changed into a key beside it on a QWERTY keyboard."""
+    if len(typed) != len(word):
+        return False
+    diff = [(a, b) for a, b in zip(typed, word, strict=True) if a != b]
+    if len(diff) != 1 or diff[0][0] not in _KEY or diff[0][1] not in _KEY:
+        return False
+    (r1, c1), (r2, c2) = _KEY[diff[0][0]], _KEY[diff[0][1]]
+    return abs(r1 - r2) <= 1 and abs(c1 - c2) <= 1 + (r1 != r2)
+
+
 class Speller:
     def __init__(self, english: frozenset[str], vocabulary: Iterable[str]) -> None:
         self._vocabulary = sorted({w for w in vocabulary if w.isalpha() and len(w) >= _MIN_LENGTH - 1})
@@ -66,8 +81,11 @@ class Speller:
             return None
         if low not in self._cache:
             near = [v for v in self._vocabulary if abs(len(v) - len(low)) <= 1 and one_edit(low, v)]
-            if len(near) > 1:  # a dropped last letter is the commonest slip: "paus" is "pause", not "pays"
-                near = [v for v in near if v.startswith(low)] or near
+            for likelier in (lambda v: v.startswith(low),  # a dropped last letter: "paus" is "pause", not "pays"
+                             lambda v: sorted(v) == sorted(low),  # two keys swapped: "pasue" is "pause", not "paste"
+                             lambda v: _neighbour_slip(low, v)):  # a key beside the right one: "volime"
+                if len(near) > 1:
+                    near = [v for v in near if likelier(v)] or near
             self._cache[low] = near[0] if len(near) == 1 else None
         return self._cache[low]
 

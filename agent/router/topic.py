@@ -50,6 +50,8 @@ _ALWAYS = re.compile(
     r"dangerous|secure|reliable|healthy|harmful|a good idea|a scam|legit|overrated|worth the money)\??$"
     r"|how (\w+) is too \1\b|how (?:does|do|can|could) (?:a|an) \w+"
     r"|how should (?:i|we|one|you) (?:go about|approach|start|plan|think|handle|organi[sz]e|choose|pick)\b"
+    r"|how (?:can|do|would|could|will|should) (?:i|you|we|one|people) (?:tell|know) (?:if|whether|when)\b"
+    r"|what are (?:the |some )?(?:\w+ )?(?:signs|symptoms|warning signs) (?:of|that)\b"
     r"|how (?:can|do|could|should) (?:i|we) (?:spend less|save|waste less|use less|stop wasting|be more|get more)\b"
     r"|what (?:kind|sort|type|types|kinds) of [\w ]+ (?:is|are) (?:good|best|better|bad|ideal|recommended)\b"
     r"|at what (?:\w+ )?(?:temperature|age|point|time of day|speed|rate) (?:does|do|is|are|should|can)\b"

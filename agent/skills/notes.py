@@ -77,10 +77,11 @@ class NoteAddArgs(Args):
 class NoteDeleteArgs(Args):
     id: int | None = Field(None, ge=1, description="the note number")
     query: str | None = Field(None, min_length=1, max_length=1000, description="delete the best match instead")
+    latest: bool = Field(False, description="delete the latest note")
 
     @model_validator(mode="after")
     def _one_target(self) -> NoteDeleteArgs:
-        if self.id is None and self.query is None:
+        if self.id is None and self.query is None and not self.latest:
             raise ValueError("which note? give its number or what it is about")
         return self
 
@@ -292,6 +293,11 @@ def _delete(args: NoteDeleteArgs, ctx: SkillContext) -> SkillResult:
         note = store.get(args.id)
         if note is None:
             return SkillResult.error(f"There is no note {args.id}.", id=args.id)
+    elif args.latest and args.query is None:
+        newest = store.latest(1)
+        if not newest:
+            return SkillResult.error("You have no notes to delete.")
+        note = newest[0]
     else:
         embedder, _ = _embedder(ctx)
         hits = search(store, args.query or "", 1, embedder, _model_key(ctx))
