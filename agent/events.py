@@ -76,6 +76,7 @@ class Intent(Event):
     ms: float = 0.0
     question: str | None = None  # set when the arguments need clarifying
     timings: dict[str, float] = field(default_factory=dict)  # ms per router tier that ran
+    then: tuple[Intent, ...] = ()  # further requests said in the same breath, run after this one in order
 
 
 class ResultState(str, Enum):

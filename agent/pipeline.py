@@ -112,8 +112,28 @@ class Pipeline:
         timings["route"] = (time.perf_counter() - started) * 1000
         t0 = time.perf_counter()
         result = self._run(intent, yes=yes, dry_run=dry_run)
+        if intent.then:
+            result = self._then(intent, result, yes=yes, dry_run=dry_run)
         timings["skill"] = (time.perf_counter() - t0) * 1000
         return self._finish(text, intent, result, timings, source=source)
+
+    def _then(self, first: Intent, result: SkillResult, *, yes: bool, dry_run: bool) -> SkillResult:
+        """Several requests in one sentence: each in order, while each succeeds. One that needs a confirmation
+        or fails stops the rest, which the reply names so that nothing is silently dropped."""
+        steps = [(first, result)]
+        for intent in first.then:
+            if result.state is not ResultState.OK:
+                break
+            self.services.bus.publish(intent)
+            result = self._run(intent, yes=yes, dry_run=dry_run)
+            steps.append((intent, result))
+        left = first.then[len(steps) - 1:]
+        reply = " ".join(r.reply for _, r in steps)
+        if left:
+            reply += " I stopped there; not done: " + "; ".join(i.utterance for i in left) + "."
+        data = {"steps": [{"skill": i.skill, "args": i.args, "state": r.state.value, "reply": r.reply, "data": r.data}
+                          for i, r in steps]}
+        return SkillResult(result.state, reply, data, confirmation=result.confirmation, skill=result.skill)
 
     def run_skill(self, name: str, args: dict[str, Any] | None = None, *, source: str = "rule",
                   yes: bool = False, dry_run: bool = False) -> Outcome:

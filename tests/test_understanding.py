@@ -171,7 +171,10 @@ def test_topic_questions(text: str, topic: bool) -> None:
      ("how does a password manager keep my data safe", True),
      ("why is my laptop so slow", False), ("is my battery charging", False), ("what's my cpu at exactly", False),
      ("how much time is left", False),
-     ("how can i tell if my laptop battery needs replacing", True), ("what are the signs that a disk is dying", True)],
+     ("how can i tell if my laptop battery needs replacing", True), ("what are the signs that a disk is dying", True),
+     ("explain me what is a process in the computer", True), ("how do i take better notes in meetings", True),
+     ("what year did the first man go to the moon", True),
+     ("my grandson say i should use a password manager, what is this?", True)],
 )
 def test_question_forms_that_ask_for_knowledge_or_advice(text: str, topic: bool) -> None:
     assert is_topic_question(text) is topic
@@ -237,7 +240,8 @@ def test_negated_requests_act_on_nothing(text: str, negated: bool) -> None:
     ("text", "refused"),
     [("switch off the built-in firewall", True), ("deactivate all automatic updates", True),
      ("wipe the whole drive", True), ("erase the reminder about rent", False), ("wipe my last expense", False),
-     ("stop the music", False), ("turn off the timer", False)],
+     ("stop the music", False), ("turn off the timer", False), ("shut down all the security on this computer", True),
+     ("remove the virus protection", True)],
 )
 def test_destructive_requests_no_skill_covers(text: str, refused: bool) -> None:
     from agent.safety.refuse import refuses
@@ -433,6 +437,18 @@ def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]
      ("delete my last note", "notes.delete", {"latest": True}),
      ("turn it up a notch", "music.control", {"action": "volume_up"}),
      ("pasue the music", "music.control", {"action": "pause"}),
+     # a thing named in one clause is the object another leaves out; manner words are no part of a name
+     ("we need bread, add to shopping list please", "notes.add", {"text": "bread", "list": "shopping"}),
+     ("Firefox is frozen, close it by force", "process.kill", {"name": "firefox"}),
+     ("I start working on the Johnson project now, track it", "timetrack.start", {"project": "Johnson project"}),
+     ("make the sound go away", "music.control", {"action": "mute"}),
+     ("kill the music", "music.control", {"action": "pause"}),
+     ("look in my files for anything about the mortgage", "files.search", {"query": "mortgage"}),
+     ("how many minutes are left for the timer", "timer.status", {}),
+     # numbers said in words are small ones; big ones are digits (no table of 4 million pids' words)
+     ("delete timer number two", "timer.cancel", {"id": 2}),
+     ("cancel timer 12345", "timer.cancel", {"id": 12345}),
+     ("kill pid 4194000", "process.kill", {"pid": 4194000}),
     ],
 )
 def test_talk_around_and_between_requests(router: Any, text: str, skill: str, args: dict[str, Any]) -> None:
@@ -531,3 +547,44 @@ def test_honest_answers_about_the_agent(services: Services) -> None:
     assert refused.intent.skill == "chat"
     assert "can't do that" in refused.result.reply
     assert refused.result.data.get("refused") is True
+
+
+# --- several requests in one sentence ------------------------------------------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "steps"),
+    [("pause the music and start a timer for 10 minutes",
+      [("music.control", {"action": "pause"}), ("timer.set", {"seconds": 600})]),
+     ("open firefox and play some music",
+      [("apps.open", {"target": "firefox"}), ("music.control", {"action": "play"})]),
+     ("set a timer for 5 minutes and turn the volume down",
+      [("timer.set", {"seconds": 300}), ("music.control", {"action": "volume_down"})]),
+     # one request whose words hold an "and": never split
+     ("add eggs and bread to the shopping list", [("notes.add", {"text": "eggs and bread", "list": "shopping"})]),
+     ("take a note buy milk and open the window", [("notes.add", {"text": "buy milk and open the window"})]),
+     ("turn the volume up and down", [("music.control", {"action": "volume_up"})])],
+)
+def test_several_requests_in_one_sentence(router: Any, text: str, steps: list[tuple[str, dict[str, Any]]]) -> None:
+    intent = _route(router, text)
+    got = [(i.skill, i.args) for i in (intent, *intent.then)]
+    assert got == steps
+
+
+@pytest.mark.slow
+def test_several_requests_run_in_order_and_a_failure_stops_the_rest(services: Services) -> None:
+    pipeline = Pipeline(services)
+    both = pipeline.handle("set a timer for 10 minutes and add milk to the shopping list", source="test")
+    assert both.result.state is ResultState.OK, both.result.reply
+    assert [s["skill"] for s in both.result.data["steps"]] == ["timer.set", "notes.add"]
+    assert all(s["state"] == "ok" for s in both.result.data["steps"])
+    from agent.scheduling import list_reminders
+
+    assert [r.kind for r in list_reminders(services.paths)] == ["timer"]
+    listed = pipeline.run_skill("notes.list", {}).result.data["notes"]
+    assert [n["text"] for n in listed] == ["Shopping list: milk"]
+    # the first asks first (a kill): the second is named as not done, and nothing else ran
+    stopped = pipeline.handle("kill pid 999999 and set a timer for 3 minutes", source="test")
+    assert stopped.result.state is not ResultState.OK
+    assert "not done: set a timer for 3 minutes" in stopped.result.reply
+    assert len(list_reminders(services.paths)) == 1

@@ -61,6 +61,8 @@ _QUESTIONS = {
 _CANCEL_IT = re.compile(r"^(?:cancel|stop|delete|remove|never mind) (?:it|that|that one)$")
 _CLAUSES = re.compile(r"\s*(?:[,;]|:(?=\s)|\s[-–—]\s|[.!?](?:\s|$)|\s(?:so|so that)\s(?=(?:i|we|you|it)\b)|\sbut\s)\s*",
                       re.I)
+_AND = re.compile(r"\s*,?\s+(?:and then|and also|and|then|also|after that|plus)\s+", re.I)
+_JOINT_TEXT = frozenset({"text", "note", "request", "expression", "query", "need"})  # free text may hold an "and"
 _IDIOM = re.compile(r"\b(?:wait|hang on|hold on|just|give me|one|for)\s+(?:a|one|just a)\s+(?:sec|second|minute|moment|"
                     r"mo|tick)\b")
 _WORDS_AS_SAID = frozenset({"request", "text", "note", "query", "name", "project", "target", "need", "label", "path"})
@@ -85,6 +87,8 @@ _DELAY_AFTER = re.compile(r"^(?P<cmd>.+?)[\s,]+(?:in|after)\s+(?P<d>(?:an?|one|\
                           r"\w+ (?:minutes?|mins?|hours?|seconds?|secs?))[\w\s.-]*?)[\s.!?]*$", re.I)
 _DELAY_BEFORE = re.compile(r"^(?:in|after)\s+(?P<d>[\w\s.-]+?)\s*,\s*(?P<cmd>.+)$", re.I)
 _BARE = frozenset({"it", "that", "this", "them", "these", "those", "that one", "this one"})  # a note may say "one"
+_NO_OBJECT = re.compile(r"^((?:please )?(?:add|put|stick|pop|write|save|move|throw))\s+(?=(?:to|on|onto|in|into)\b)",
+                        re.I)  # a verb with its object left out: "add to shopping list"
 _PRONOUN = re.compile(r"\b(?:it|them|that one|that|those)\b", re.I)
 _FOLLOW_UP = re.compile(r"^(?:and|what about|how about|also|ok and|then)\b\s*(?:the\s+|my\s+)?(.*)$")
 
@@ -167,7 +171,7 @@ class Router:
         intent = self._route(text, t, timings)
         ms = (time.perf_counter() - started) * 1000
         intent = Intent(intent.skill, intent.args, intent.tier, intent.confidence, text, ms, intent.question,
-                        timings)
+                        timings, intent.then)
         if intent.skill != "chat":
             self.context.last = intent
         return intent
@@ -184,7 +188,13 @@ class Router:
         found = self.match_sentence(raw) if "template" in tiers else None
         delayed = self._delayed(raw) if "template" in tiers and (found is None or not self._timed(found.skill)) \
             else None
+        several = self._several(raw, found) if "template" in tiers and delayed is None else None
         timings["template"] = (time.perf_counter() - t0) * 1000
+        if several is not None:  # "pause the music and set a timer for 10 minutes": each, in order
+            first, *rest = (self._decide(part, clean(part), m.skill, "template", 0.95, timings, base=m.args,
+                                         slots=True) for part, m in several)
+            return Intent(first.skill, first.args, "several", first.confidence, raw, 0.0, first.question, timings,
+                          tuple(rest))
         if delayed is not None:  # "stop the music in 10 minutes": a timer named for what to do then
             return self._decide(raw, t, "timer.set", "template", 0.9, timings, base=delayed, slots=True)
         if found is not None:
@@ -266,6 +276,25 @@ class Router:
             self._spelling = Speller(english, self.sentences.vocabulary())
         return self._spelling or None
 
+    def _several(self, raw: str, whole: SentenceMatch | None) -> list[tuple[str, SentenceMatch]] | None:
+        """Two to four requests joined by "and", "then" or a comma, each a whole template match with what it
+        needs ("open firefox and play some music"). Not when the whole sentence is one request whose free text
+        holds the joint ("take a note: buy milk and open the window", "remind me to call mom and pay rent")."""
+        if whole is not None and any(k in _JOINT_TEXT for k in whole.args):
+            return None
+        parts = [p for clause in _clauses(raw) for p in _AND.split(clause) if p.strip(" ,.")]
+        if not 2 <= len(parts) <= 4 or not _AND.search(raw):
+            return None
+        found: list[tuple[str, SentenceMatch]] = []
+        for part in parts:
+            match = self.match_sentence(part)
+            if match is None or match.skill in ("chat", "agent.stop") or not self._filled(match, part):
+                return None
+            found.append((part, match))
+        if len({(m.skill, repr(sorted(m.args.items()))) for _, m in found}) < len(found):
+            return None  # the same request twice is one request said twice
+        return found
+
     def _clause(self, parts: list[str]) -> tuple[str, SentenceMatch] | None:
         """One clause of a request that a sentence template matches whole, when the rest is only talk around
         it: "hang on, freeze the tea timer", "put on a timer for twenty minutes, the cookies just went in".
@@ -306,15 +335,24 @@ class Router:
 
     def _referent(self, parts: list[str]) -> tuple[str, SentenceMatch] | None:
         """"I need the slides I made on climate change, can you find them": one clause names the thing, another
-        asks for it by a pronoun; the request is the second with the first's thing in the pronoun's place."""
+        asks for it by a pronoun, or leaves it out ("we need bread, add to shopping list"); the request is the
+        second with the first's thing in the pronoun's (or the object's) place."""
         for named in parts:
             thing = _named_thing(named)
             if thing is None:
                 continue
             for part in parts:
-                if part is named or not _PRONOUN.search(part):
+                if part is named:
                     continue
-                found = self.match_sentence(_PRONOUN.sub(thing, part, count=1))
+                if _PRONOUN.search(part):
+                    filled = _PRONOUN.sub(thing, part, count=1)
+                elif _NO_OBJECT.match(part):  # "add to shopping list": the object left out
+                    verb = _NO_OBJECT.match(part)
+                    assert verb is not None
+                    filled = f"{verb.group(1)} {thing} {part[verb.end():]}"
+                else:
+                    continue
+                found = self.match_sentence(filled)
                 if found is not None:
                     return part, found
         return None

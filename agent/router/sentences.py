@@ -44,7 +44,10 @@ _NOT_A_NAME = re.compile(r"^(?:a|an|another|some|one|any|new|fresh|random|strong
                         r"unique|better|good|long|longer|short|complex)\b", re.I)
 _REASON = re.compile(r"\s*[,;]?\s+(?:it's|its|it is|because|since|cause|cuz|coz|as it|which is|that is|it keeps|"
                      r"it has|it won't|it wont|it isn't|it froze|already)\b.*$", re.I)
+_MANNER = re.compile(r"(?:\s+(?:by force|forcefully|forcibly|for good|for real|properly|hard|right now|now|"
+                     r"immediately|completely|already|asap))+$", re.I)
 _NOT_A_PROGRAM = frozenset({"window", "windows", "door", "doors", "tab", "tabs", "lid", "laptop", "computer", "blinds",
+                            "music", "sound", "audio", "noise", "song", "lights", "light", "radio", "volume",
                             "curtains", "everything", "all", "it", "this", "that", "them"})
 # an activity ("listening to me", "playing music", "tracking my time"): a verb's -ing form followed by more words,
 # or a common activity alone; a program's name is a noun ("syncthing" stays a name)
@@ -224,7 +227,7 @@ def _convert(result: RecognizeResult) -> dict[str, Any] | None:
             if name == "name" and _NOT_A_NAME.match(value):  # "I need a fresh password" names no stored one
                 return None
             if name in ("name", "target"):  # "kill chrome it's frozen": the reason is no part of the name
-                value = _REASON.sub("", value)
+                value = _MANNER.sub("", _REASON.sub("", value))
                 if _ARTICLE.sub("", value).lower() in _NOT_A_PROGRAM:  # "close the window", "close the door"
                     return None
                 if _DOING.match(value):  # "quit listening to me": stopping an activity, not a program
@@ -354,7 +357,12 @@ def _within_clause(args: dict[str, Any], text: str) -> dict[str, Any] | None:
         value = out.get(key)
         if isinstance(value, str) and " " in value:
             said = _as_said(value, text)
+            start = text.lower().find(value.split()[0].lower())
+            if said.lower() not in text.lower() and start >= 0:  # skip words ("now") were taken out between
+                said = text[start:]
             cut = re.split(r"\s*[,;]\s+", said, maxsplit=1)[0]
+            if cut != said:
+                cut = re.sub(r"(?:\s+(?:now|please|just|quickly))+$", "", cut, flags=re.I)
             if cut != said:
                 if not cut.strip():
                     return None

@@ -29,13 +29,14 @@ _GENERAL = re.compile(
     r"|what does .+ (?:do|mean|stand for|say)\b|what do .+ (?:do|mean)\b"
     r"|(?:which|what) (?:is|are) (?:better|the best|best|safer|faster)\b"
     r"|what time zone\b|when (?:was|were|did|is the next)\b|where (?:is|are|was|do|does) (?!my\b)"
+    r"|(?:in )?what (?:year|century|decade|country|city|language|planet) (?:was|were|did|is|are|does|do)\b"
     r")")
 _GENERIC_ANYWHERE = re.compile(r"\b(?:usually|typically|normally|in general|generally|on average|people|"
                                r"most people|someone|anyone|ideal|recommended|difference between)\b")
 _QUESTION = re.compile(r"^(?:how|why|what|who|which|when|where|is|are|does|do|can|could|should|would|will)\b")
 _PERSONAL = re.compile(
     r"\b(?:my|mine|me|i|i'm|i've|i'd|am i|our|us|we|have you|did you|you've|this (?:computer|machine|pc|laptop|system)|"
-    r"right now|"
+    r"right now|(?:are|is) (?:still )?left\b|left (?:for|on|in) (?:the|this)\b|"
     r"currently|at the moment|left on|remaining|still running|yet|so far|today|this week|this month)\b")
 _ABOUT_CONCEPT = re.compile(r"\b(?:work|works|working|mean|means|do|does|happen|happens|for|in (?:linux|windows|"
                             r"mac|macos|general|python|bash)|on (?:linux|windows|a mac|mac|macos))\s*$")
@@ -51,6 +52,10 @@ _ALWAYS = re.compile(
     r"|how (\w+) is too \1\b|how (?:does|do|can|could) (?:a|an) \w+"
     r"|how should (?:i|we|one|you) (?:go about|approach|start|plan|think|handle|organi[sz]e|choose|pick)\b"
     r"|how (?:can|do|would|could|will|should) (?:i|you|we|one|people) (?:tell|know) (?:if|whether|when)\b"
+    r"|explain (?:to me |me |us )?(?:what|how|why|the difference|a|an)\b"
+    r"|how (?:do|can|should|could) (?:i|we|you|one|people) \w+ (?:\w+ )?(?:better|more (?:useful|effective|"
+    r"efficient)|faster|more quickly)\b"
+    r"|.*[,.;] *what (?:is|are|'s) (?:this|that|it|they|those|these)\W*$"
     r"|what are (?:the |some )?(?:\w+ )?(?:signs|symptoms|warning signs) (?:of|that)\b"
     r"|how (?:can|do|could|should) (?:i|we) (?:spend less|save|waste less|use less|stop wasting|be more|get more)\b"
     r"|what (?:kind|sort|type|types|kinds) of [\w ]+ (?:is|are) (?:good|best|better|bad|ideal|recommended)\b"

@@ -58,7 +58,7 @@ def _run(args: CommandRunArgs, ctx: SkillContext) -> SkillResult:
 # -- arguments from the words (the router's rule extractor for these skills) --------------------
 _X_COMMAND_HINTS = [
     ("clear_old_temp", r"\b(temp|temporary|tmp)\b.*\b(files?|clean|clear|delete|remove)|\b(clean|clear)\w*\b.*\btemp"),
-    ("uptime", r"\b(uptime|been up|since (?:the )?(?:last )?(?:boot|reboot|restart)|up for|running for)\b"),
+    ("uptime", r"\b(uptime|been up|been on|since (?:the )?(?:last )?(?:boot|reboot|restart)|up for|running for)\b"),
     ("network_addresses", r"\b(ip|ip addresses?|network addresses|mac address|interfaces)\b"),
     ("listening_ports", r"\b(ports?|listening)\b"),
     ("who", r"\b(who is logged|who's logged|logged in|users? online)\b"),
