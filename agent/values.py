@@ -18,8 +18,8 @@ from functools import lru_cache
 
 from text_to_num import alpha2digit
 
-__all__ = ["UNIT_SECONDS", "duration_seconds", "durations_in", "find_duration", "numbers_in", "parse_amount",
-           "parse_duration", "parse_number", "parse_when", "restore_case", "to_digits"]
+__all__ = ["CURRENCY_WORDS", "UNIT_SECONDS", "duration_seconds", "durations_in", "find_duration", "numbers_in",
+           "parse_amount", "parse_duration", "parse_number", "parse_when", "restore_case", "to_digits"]
 
 UNIT_SECONDS = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "m": 60, "min": 60, "mins": 60,
                 "minute": 60, "minutes": 60, "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
@@ -77,14 +77,14 @@ def _fractions(d: str) -> str:
     s = re.sub(r"(?<![\d/])1/4(?![\d/])", "quarter", s)
     s = re.sub(r"\b(\d+)/(\d+)(?:\s+of)?\s+(?:an?\s+)?(?=" + _UNIT + r"\b)",
                lambda m: f"{int(m[1]) / max(1, int(m[2])):g} ", s)
+    # "2 and a half minutes", "2 minutes and a half", "an hour and a quarter" (before "a half minute" is read)
+    s = re.sub(r"\b(" + _NUM + r")\s+and\s+an?\s+(half|quarter)\b",
+               lambda m: f"{float(m[1]) + _FRACTION_WORDS[m[2]]:g}", s)
     s = re.sub(r"\b(?:a\s+|one\s+)?half(?:\s+of)?\s+an?\s+(" + _UNIT + r")\b", r"0.5 \1", s)
     s = re.sub(r"\b(?:a\s+)?half[\s-](hour|minute|day)\b", r"0.5 \1", s)
     s = re.sub(r"\b(?:a\s+)?quarter(?:\s+of)?\s+(?:an?\s+)?(hour|minute|day)\b", r"0.25 \1", s)
     s = re.sub(r"\b(\d+)\s+quarters?\s+of\s+an?\s+(hour|minute|day)\b", lambda m: f"{int(m[1]) * 0.25:g} {m[2]}", s)
     s = re.sub(r"\b(?:an?|one|another|an extra|one more)\s+(" + _UNIT + r")\b", r"1 \1", s)
-    # "2 and a half minutes", "2 minutes and a half", "an hour and a quarter"
-    s = re.sub(r"\b(" + _NUM + r")\s+and\s+an?\s+(half|quarter)\b",
-               lambda m: f"{float(m[1]) + _FRACTION_WORDS[m[2]]:g}", s)
     s = re.sub(r"\b(" + _NUM + r")\s+(" + _UNIT + r")\s+and\s+an?\s+(half|quarter)\b",
                lambda m: f"{float(m[1]) + _FRACTION_WORDS[m[3]]:g} {m[2]}", s)
     s = re.sub(r"\b(" + _NUM + r")\s+and\s+3\s+quarters?\b", lambda m: f"{float(m[1]) + 0.75:g}", s)
@@ -98,7 +98,11 @@ def _normalise(text: str) -> str:
     # "a couple of minutes" is two, "a few hours" three (as the common assistants read them)
     s = re.sub(r"\b(?:a\s+)?couple(?:\s+of)?\s+(?=(?:more\s+|extra\s+)?" + _UNIT + r"\b)", "2 ", s)
     s = re.sub(r"\ba\s+few\s+(?=(?:more\s+|extra\s+)?" + _UNIT + r"\b)", "3 ", s)
-    return _fractions(to_digits(s))
+    s = _fractions(to_digits(s))
+    # "an hour and ten" is 1 h 10 min, "a minute and thirty" 1 min 30 s: the smaller unit is implied
+    implied = r"\s+and\s+(\d{1,2})(?=\s*(?:$|[,.!?;]|(?:for|on|to|please|thanks|then|so|timer|countdown)\b))"
+    s = re.sub(r"\b(\d+(?:\.\d+)?\s+(?:hours?|hrs?))" + implied, r"\1 and \2 minutes", s)
+    return re.sub(r"\b(\d+(?:\.\d+)?\s+(?:minutes?|mins?))" + implied, r"\1 and \2 seconds", s)
 
 
 # "5 more minutes", "2 extra minutes", "3 whole hours": a word that qualifies the amount, not the unit
@@ -375,7 +379,7 @@ def restore_case(value: str, original: str) -> str:
     return original[i:i + len(value)] if i >= 0 else value
 
 
-_CURRENCY_WORDS = {"dollar": "USD", "dollars": "USD", "bucks": "USD", "buck": "USD", "usd": "USD",
+CURRENCY_WORDS = {"dollar": "USD", "dollars": "USD", "bucks": "USD", "buck": "USD", "usd": "USD",
                    "euro": "EUR", "euros": "EUR", "eur": "EUR", "pound": "GBP", "pounds": "GBP", "quid": "GBP",
                    "gbp": "GBP", "yen": "JPY", "francs": "CHF", "franc": "CHF", "cents": "USD"}
 _CURRENCY_SIGNS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
@@ -387,7 +391,7 @@ def parse_amount(text: str) -> tuple[float, str | None] | None:
     m = re.search(r"([$€£¥])\s*(\d+(?:[.,]\d{1,2})?)", text)
     if m:
         return float(m.group(2).replace(",", ".")), _CURRENCY_SIGNS[m.group(1)]
-    m = re.search(r"(\d+(?:\.\d{1,2})?)\s*(" + "|".join(_CURRENCY_WORDS) + r")\b"
+    m = re.search(r"(\d+(?:\.\d{1,2})?)\s*(" + "|".join(CURRENCY_WORDS) + r")\b"
                   r"(?:\s+(?:and\s+)?(\d{2}|\d(?=\s*(?:cents?|pence|p)\b))(?:\s*(?:cents?|pence|p)\b)?(?![\w.:%]|\s*(?:%|percent|"
                   + _UNIT + r")\b))?", text)
     if m:
@@ -396,7 +400,7 @@ def parse_amount(text: str) -> tuple[float, str | None] | None:
             value /= 100
         elif m.group(3) and "." not in m.group(1):  # "seven pounds twenty", "5 dollars and 50 cents"
             value += int(m.group(3)) / 100
-        return value, _CURRENCY_WORDS[m.group(2)]
+        return value, CURRENCY_WORDS[m.group(2)]
     # "twelve fifty" said as a price: a number, then two digits of cents
     m = re.search(r"(?<![\w.])(\d{1,3}) ([1-9]\d)(?![\w.:]|\s*(?:%|percent|" + _UNIT + r")\b)", text)
     if m:

@@ -121,7 +121,8 @@ def test_a_request_without_its_argument_asks(router: Any) -> None:
     [("2 and a half minutes", 150), ("two and a half minutes", 150), ("1 and a half hours", 5400),
      ("1/2 an hour", 1800), ("a quarter of an hour", 900), ("an hour and a quarter", 4500),
      ("three quarters of an hour", 2700), ("half an hour", 1800), ("ninety seconds", 90),
-     ("a thirty second", 30), ("1 hour 30 minutes", 5400)],
+     ("a thirty second", 30), ("1 hour 30 minutes", 5400), ("an hour and ten", 4200), ("a minute and thirty", 90),
+     ("three and a half minute", 210), ("two hours and 5 for the roast", 7500), ("5 minutes and 2 timers", 300)],
 )
 def test_spoken_durations(text: str, seconds: int) -> None:
     assert parse_duration(text) == seconds
@@ -449,6 +450,25 @@ def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]
      ("delete timer number two", "timer.cancel", {"id": 2}),
      ("cancel timer 12345", "timer.cancel", {"id": 12345}),
      ("kill pid 4194000", "process.kill", {"pid": 4194000}),
+     # values said the ways people say them: implied smaller units, a singular unit after a fraction, labels
+     ("set a timer for an hour and ten", "timer.set", {"seconds": 4200}),
+     ("set a three and a half minute timer for the eggs", "timer.set", {"seconds": 210, "label": "eggs"}),
+     ("timer for 1h 15m labelled oven", "timer.set", {"seconds": 4500, "label": "oven"}),
+     ("I need a timer for 40 mins, call it pizza", "timer.set", {"seconds": 2400, "label": "pizza"}),
+     ("never mind the dentist reminder, cancel it", "timer.cancel", {"kind": "reminder", "label": "dentist"}),
+     ("delete reminder 2", "timer.cancel", {"id": 2, "kind": "reminder"}),
+     ("how much time is left on timer 2", "timer.status", {"id": 2}),
+     ("how many minutes till the cookies timer goes off", "timer.status", {"label": "cookies"}),
+     # what the money went on is what is left of the words
+     ("15 bucks for an uber, transport", "finance.expense_add",
+      {"amount": 15, "category": "transport", "note": "uber"}),
+     ("electric bill was 86.40, put it under utilities", "finance.expense_add",
+      {"amount": 86.4, "category": "utilities", "note": "electric bill"}),
+     ("log an expense: 250 EUR, other, gift for Sam", "finance.expense_add",
+      {"amount": 250, "currency": "EUR", "category": "other", "note": "gift for sam"}),
+     ("find files containing the word blockchain, just show 3", "files.search", {"query": "blockchain", "limit": 3}),
+     ("whats a safe volume for headphones like 60 percent", "chat", {}),
+     ("is 16 gigs of ram enough for video editing", "chat", {}),
     ],
 )
 def test_talk_around_and_between_requests(router: Any, text: str, skill: str, args: dict[str, Any]) -> None:

@@ -87,6 +87,7 @@ _DELAY_AFTER = re.compile(r"^(?P<cmd>.+?)[\s,]+(?:in|after)\s+(?P<d>(?:an?|one|\
                           r"\w+ (?:minutes?|mins?|hours?|seconds?|secs?))[\w\s.-]*?)[\s.!?]*$", re.I)
 _DELAY_BEFORE = re.compile(r"^(?:in|after)\s+(?P<d>[\w\s.-]+?)\s*,\s*(?P<cmd>.+)$", re.I)
 _BARE = frozenset({"it", "that", "this", "them", "these", "those", "that one", "this one"})  # a note may say "one"
+_NAMING = re.compile(r"\b(?:call|name|label)\s+it\b|\blabell?ed\b|\bnamed\b|\bcalled\b", re.I)
 _NO_OBJECT = re.compile(r"^((?:please )?(?:add|put|stick|pop|write|save|move|throw))\s+(?=(?:to|on|onto|in|into)\b)",
                         re.I)  # a verb with its object left out: "add to shopping list"
 _PRONOUN = re.compile(r"\b(?:it|them|that one|that|those)\b", re.I)
@@ -370,8 +371,10 @@ class Router:
             said.update(dict.fromkeys(dropped, thing))
         whole = extract_args(skill, t, raw)
         if said and len(said) == len(found.args):  # options said in another clause ("..., no symbols") still count
+            named = {k: v for k, v in whole.items() if k in ("label", "name") and k not in said
+                     and _NAMING.search(raw)}  # "a timer for 40 mins, call it pizza"
             return {**{k: v for k, v in whole.items() if k not in _WORDS_AS_SAID and k not in said
-                       and isinstance(v, bool | int | float) and k not in ("seconds", "amount")}, **said}
+                       and isinstance(v, bool | int | float) and k not in ("seconds", "amount")}, **named, **said}
         return {**whole, **said}
 
     def _follow_up(self, t: str) -> tuple[str, str, dict[str, Any]] | None:

@@ -142,6 +142,12 @@ _MATH_WORDS = re.compile(r"\b(?:plus|minus|times|multiplied|divided|over|percent
                          r"[-+*/^%×÷=]")
 
 
+_OPERATOR = re.compile(r"\b(?:plus|minus|times|multiplied|divided|over|squared|cubed|square root|power|modulo|mod|sum|"
+                       r"product|share|split|each|per|average)\b|[-+*/^×÷=]")
+_GLUE = frozenset({"of", "the", "a", "an", "and", "by", "to", "from", "is", "what", "whats", "s", "how", "much",
+                   "many", "equals", "equal", "into", "with", "than", "more", "less", "are", "if", "me", "out", "work",
+                   "root", "square", "point", "dollars", "euros", "pounds", "bucks", "cents", "percent", "tip", "total",
+                   "bill", "on", "people", "ways", "between", "among", "split", "i", "we", "calculate", "compute"})
 _PROSE = re.compile(r"\b(?:it|mean|means|when|has|have|had|health|why|should|would|could|was|were|if|because|"
                     r"think|feel|happen|happens|good|bad|normal)\b")
 
@@ -153,6 +159,9 @@ def _arithmetic(text: str) -> bool:
     if _PROSE.search(digits):
         return False
     numbers = re.findall(r"\d+(?:[.,]\d+)?", digits)
+    words = [w for w in re.findall(r"[a-z]+", _MATH_WORDS.sub(" ", digits)) if w not in _GLUE]
+    if len(words) >= 3 and not _OPERATOR.search(digits):  # "a safe volume for headphones like 60 percent"
+        return False
     return bool(numbers) and bool(_MATH_WORDS.search(digits)) and (
         len(numbers) >= 2 or bool(re.search(r"square root|squared|cubed|percent|%|half|double|triple", digits)))
 
@@ -345,7 +354,7 @@ class SentenceMatcher:
 
 
 _TOKEN = re.compile(r"[a-z0-9']+")
-_FREE_TEXT = frozenset({"text", "note", "target"})
+_FREE_TEXT = frozenset({"text", "note", "target", "request"})
 _ONE_CLAUSE = ("label", "name", "project", "query")
 
 

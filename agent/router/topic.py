@@ -79,6 +79,7 @@ _ALWAYS = re.compile(
     r"affect|ruin|harm|slow|shorten|extend)\b"
     r"|is (?:\w+ ){1,4}(?:hot|cold|high|low|bad|good|normal|safe|ok|okay|too much|a lot|enough|fast|slow) "
     r"for (?:a|an|the)\b"
+    r"|(?:is|are) (?!my\b|the\b|this\b)(?:\w+ ){1,5}enough (?:for|to)\b"
     # an opinion asked of the agent ("do you think ...", "..., in your opinion"), not a request it could act on
     r"|(?:do|would) you think\b(?! (?:you|u) (?:can|could|would|might|will)\b)|.*\bin your (?:opinion|view)\b"
     r"|what do you think\b|what(?:'s| is) your (?:opinion|take|view|favou?rite)\b"
@@ -90,8 +91,13 @@ _ALWAYS = re.compile(
     r")")
 
 
+_APOSTROPHE_S = re.compile(r"\b(what|how|who|where|when|that|it|there)s\b")
+_APOSTROPHE_NT = re.compile(r"\b(is|are|do|does|did|was|were|can|could|should|would)nt\b")
+
+
 def is_topic_question(t: str) -> bool:
     """True when cleaned, lower-case `t` asks about a topic rather than asking the agent to act."""
+    t = _APOSTROPHE_NT.sub(r"\1n't", _APOSTROPHE_S.sub(r"\1's", t))  # typed "whats", "hows", "isnt"
     if _ALWAYS.search(t):
         return True
     if t.startswith("why ") and not re.search(r"\bmy\b", t):  # no skill answers "why does music help me focus"
@@ -105,7 +111,8 @@ def is_topic_question(t: str) -> bool:
     return bool(_QUESTION.match(t) and _GENERIC_ANYWHERE.search(t) and not re.search(r"\bmy\b", t))
 
 
-_NEGATED = re.compile(r"^(?:(?:please|ok|okay|no|and|but|so)[\s,]+)*(?:don't|dont|do not|never|no need to|you don't "
+_NEGATED = re.compile(r"^(?:(?:please|ok|okay|no|and|but|so)[\s,]+)*(?:don't|dont|do not|never(?! mind\b)|no need to|"
+                      r"you don't "
                       r"(?:have|need) to)\s+(?!forget\b|let me forget\b|listen\b|talk\b|speak\b|disturb\b|bother\b)")
 
 

@@ -17,13 +17,16 @@ FOLDERS = {"downloads": "~/Downloads", "documents": "~/Documents", "desktop": "~
 _N = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|twenty)"
 _LIMIT = re.compile(r"[,\s]+(?:(?:just|only|give me)\s+)?(?:the\s+)?(?:top|first|best)\s+" + _N
                     + r"(?:\s+(?:results?|hits?|matches|files|only))?\s*$|[,\s]+(?:just\s+|only\s+)?" + _N
-                    + r"\s+(?:results?|hits?|matches)(?:\s+only)?\s*$")
+                    + r"\s+(?:results?|hits?|matches)(?:\s+only)?\s*$"
+                    + r"|[,\s]+(?:just|only)\s+(?:show|give|list|return|find)\s+(?:me\s+)?(?:the\s+)?"
+                    + r"(?:top\s+|first\s+)?"
+                    + _N.replace("(", "(?P<n3>", 1) + r"(?:\s+(?:results?|hits?|matches|files|notes|of them))?\s*$")
 
 
 def extract_limit(t: str) -> tuple[dict[str, Any], str]:
     """"..., top 3" / "..., 5 results only": how many results, and the request without it."""
     m = _LIMIT.search(t)
-    number = parse_number(m.group(1) or m.group(2)) if m else None
+    number = parse_number(m.group(1) or m.group(2) or m.group("n3")) if m else None
     if m is None or number is None:
         return {}, t
     return {"limit": int(number)}, t[: m.start()]

@@ -25,7 +25,7 @@ from agent.skills.base import Args, PerAgent, PeriodArgs, Register, Skill, Skill
 from agent.skills.extractors import extract_period
 from agent.skills.periods import PERIOD_WORDS, period_bounds
 from agent.store.sqlite import Database
-from agent.values import parse_amount
+from agent.values import CURRENCY_WORDS, parse_amount
 
 __all__ = ["CSV_COLUMNS", "DB_NAME", "Expense", "ExpenseStore", "ImportReport", "export_csv", "format_money",
            "import_csv", "infer_category", "register", "to_minor"]
@@ -311,19 +311,54 @@ def _extract_expense(t: str) -> dict[str, Any]:
         out["amount"] = amount[0]
         if amount[1]:
             out["currency"] = amount[1]
-    m = re.search(r"\b(?:on|for)\s+(?:a\s+|an\s+|the\s+|some\s+)?([a-z][\w -]*)$", t)
-    if m:
-        out["note"] = m.group(1).strip()
-    named = re.search(r"\b(?:category|categor(?:ize|ise)d? (?:it )?(?:as|under)|under(?: the)?(?: category)?)\s+"
-                      r"([a-z][a-z-]*)", t)
+    named = re.search(_NAMED_CATEGORY, t)
     if named:  # "category coffee", "under travel": the user's own category
         out["category"] = named.group(1)
-        return out
-    for cat, words in _X_CATEGORY_WORDS.items():
-        if re.search(rf"\b(?:{words})\b", t):
-            out["category"] = cat
-            break
+    elif re.search(r"(?:^|[,;:])\s*(?:other|misc|miscellaneous)\s*(?:[,;:]|$)", t):  # "250 eur, other, a gift"
+        out["category"] = "other"
+    else:
+        for cat, words in _X_CATEGORY_WORDS.items():
+            if re.search(rf"\b(?:{words})\b", t):
+                out["category"] = cat
+                break
+    note = _what_for(t)
+    if note:
+        out["note"] = note
     return out
+
+
+_CURRENCY_WORD_LIST = sorted(CURRENCY_WORDS, key=len, reverse=True)
+_NAMED_CATEGORY = (r"\b(?:category|categor(?:ize|ise)d? (?:it )?(?:as|under)|(?:put |file |log )?(?:it )?under(?: the)?"
+                   r"(?: category)?)\s+([a-z][a-z-]*)")
+_CATEGORY_NAMES = r"food|groceries|transport|transportation|housing|utilities|health|entertainment|shopping|other|misc"
+_NOT_THE_THING = [
+    _NAMED_CATEGORY.replace("([a-z][a-z-]*)", r"[a-z][a-z-]*"),
+    r"[$€£¥]\s*\d[\d.,]*|\b\d[\d.,]*\b|\b(?:" + "|".join(_CURRENCY_WORD_LIST) + r"|cents?|pence)\b",
+    r"^(?:(?:i|we|so|and|just|already|also|today|yesterday)\s+)*(?:spent|paid|dropped|blew|shelled out|bought|got|"
+    r"log|logged|record|recorded|add|added|put down|put|note down|note|enter|track|write|make|expense)\b",
+    r"\b(?:an?\s+|another\s+|new\s+)?(?:expense|purchase|payment|charge|spending)s?(?:\s+of)?\b",
+    r"[,;:]\s*(?:" + _CATEGORY_NAMES + r")\s*(?=[,;:]|$)|^\s*(?:" + _CATEGORY_NAMES + r")\b"
+    r"|(?<!\bon )(?<!\bfor )(?<!\bat )(?<!\bin )\b(?:" + _CATEGORY_NAMES + r")\s*$",
+    r"\b(?:it|that|this)\b(?=\s*$)|\b(?:was|cost|costs|came to|total)\b(?=\s*[,;:]?\s*$)",
+]
+_EDGE_WORDS = r"on|for|at|in|to|of|a|an|the|some|my|was|is|cost|costs|and|with|from|me|it"
+
+
+def _what_for(t: str) -> str | None:
+    """What the money went on: the words left once the amount, the currency, the category, the bookkeeping verb
+    and the edge words are taken out ("15 bucks for an uber, transport" → "uber", "electric bill was 86.40" →
+    "electric bill", "log an expense: 250 EUR, other, gift for Sam" → "gift for sam")."""
+    rest = t
+    for pattern in _NOT_THE_THING:
+        rest = re.sub(pattern, " ", rest.strip(" ,.;:"))
+    rest = re.sub(r"\s*[,;:]\s*", ", ", re.sub(r"\s+", " ", rest)).strip(" ,.;:")
+    edge = re.compile(rf"^(?:(?:{_EDGE_WORDS})\b[\s,]*)+|(?:[\s,]+\b(?:{_EDGE_WORDS}))+$")
+    for _ in range(3):
+        rest = edge.sub("", rest).strip(" ,.;:")
+    rest = re.sub(r"^(?:[\w'-]+,\s*)*", lambda m: "" if len(rest.split(",")) > 2 else m.group(0), rest).strip(" ,")
+    if not rest or len(rest.split()) > 6 or not re.search(r"[a-z]", rest):
+        return None
+    return rest
 
 
 def register(reg: Register) -> None:

@@ -281,6 +281,7 @@ def _extract_timer_label(t: str) -> dict[str, Any]:
         return {"label": named.group(1).strip()}
     # "... and call it oven", "an hour and a quarter for the roast", "the pasta needs 12 min", "pasta's going in"
     for pattern in (r"\b(?:call|name|label)\s+it\s+(?:the\s+)?([a-z][a-z'-]*(?:\s+[a-z][a-z'-]*)?)\s*$",
+                    r"\b(?:labell?ed|named|called|titled)\s+(?:the\s+)?([a-z][a-z'-]*(?:\s+[a-z][a-z'-]*)?)\s*$",
                     r"\b(?:minutes?|mins?|hours?|hrs?|seconds?|secs?|quarter|half)\s+for\s+(?:the|my|our)\s+"
                     r"([a-z][a-z'-]*)\b",
                     r"^(?:ok\s+|so\s+|ok so\s+)*(?:the|my|our)\s+([a-z][a-z'-]*)\s+(?:needs|has|takes|goes)\b",
