@@ -33,10 +33,19 @@ _LOGGER = logging.getLogger(__name__)
 QUEUE_SIZE = 256
 
 
+def _plain(value: Any) -> Any:
+    """Nested events (an intent's further requests) as their fields, not their repr."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def event_json(event: Event) -> dict[str, Any]:
     """A bus event as plain JSON values (`type` names its class; anything unusual becomes a string)."""
     own_first = sorted(dataclasses.fields(event), key=lambda f: f.kw_only is True)  # then the base's id, ts
-    fields = {f.name: getattr(event, f.name) for f in own_first}
+    fields = {f.name: _plain(getattr(event, f.name)) for f in own_first}
     out: dict[str, Any] = json.loads(json.dumps(fields, default=str))
     return {"type": type(event).__name__, **out}
 
