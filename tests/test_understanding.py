@@ -469,6 +469,12 @@ def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]
      ("find files containing the word blockchain, just show 3", "files.search", {"query": "blockchain", "limit": 3}),
      ("whats a safe volume for headphones like 60 percent", "chat", {}),
      ("is 16 gigs of ram enough for video editing", "chat", {}),
+     # a template whose words lie on both sides of a comma is no match ("hold on" names no timer "on")
+     ("Hold on, pause the egg timer.", "timer.pause", {"label": "egg"}),
+     ("Can you do things like manage my calendar?", "agent.help", {"about": "manage my calendar"}),
+     ("Empty the trash and delete everything in it permanently.", "chat", {}),
+     ("How much memory does a typical laptop have these days?", "chat", {}),
+     ("which programs use the most CPU", "system.top", {"sort": "cpu"}),
     ],
 )
 def test_talk_around_and_between_requests(router: Any, text: str, skill: str, args: dict[str, Any]) -> None:

@@ -370,6 +370,8 @@ def _within_clause(args: dict[str, Any], text: str) -> dict[str, Any] | None:
             if said.lower() not in text.lower() and start >= 0:  # skip words ("now") were taken out between
                 said = text[start:]
             cut = re.split(r"\s*[,;]\s+", said, maxsplit=1)[0]
+            if cut != said and not text.rstrip(" .!?").lower().endswith(said.lower()):
+                return None  # the template's own words lie on both sides of the comma: "hold on, pause the egg timer"
             if cut != said:
                 cut = re.sub(r"(?:\s+(?:now|please|just|quickly))+$", "", cut, flags=re.I)
             if cut != said:

@@ -31,7 +31,8 @@ _GENERAL = re.compile(
     r"|what time zone\b|when (?:was|were|did|is the next)\b|where (?:is|are|was|do|does) (?!my\b)"
     r"|(?:in )?what (?:year|century|decade|country|city|language|planet) (?:was|were|did|is|are|does|do)\b"
     r")")
-_GENERIC_ANYWHERE = re.compile(r"\b(?:usually|typically|normally|in general|generally|on average|people|"
+_GENERIC_ANYWHERE = re.compile(r"\b(?:usually|typically|typical|normally|in general|generally|on average|people|"
+                               r"these days|nowadays|"
                                r"most people|someone|anyone|ideal|recommended|difference between)\b")
 _QUESTION = re.compile(r"^(?:how|why|what|who|which|when|where|is|are|does|do|can|could|should|would|will)\b")
 _PERSONAL = re.compile(
