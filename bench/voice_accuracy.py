@@ -134,8 +134,9 @@ def synthesize(text: str, voice: str) -> np.ndarray:
     return np.concatenate([pad, read_audio(wav), pad])
 
 
-def load_sentences(limit: int | None = None) -> list[dict[str, str]]:
-    rows = [json.loads(line) for line in SENTENCES.read_text(encoding="utf-8").splitlines() if line.strip()]
+def load_sentences(limit: int | None = None, path: Path = SENTENCES) -> list[dict[str, str]]:
+    """Sentences with their expected skill (a router set's JSON lines serve as well: text, skill)."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return rows[:limit] if limit else rows
 
 
@@ -160,7 +161,7 @@ def _route(router: Any, text: str) -> str:
 
 
 def run(voices: list[str], limit: int | None, decoder: str, overrides: dict[str, str],
-        margin: float | None = None) -> dict[str, Any]:
+        margin: float | None = None, sentences_file: Path = SENTENCES) -> dict[str, Any]:
     for key, value in overrides.items():
         os.environ["AGENT_" + key.upper().replace(".", "__")] = value
     services = build_services()
@@ -172,7 +173,7 @@ def run(voices: list[str], limit: int | None, decoder: str, overrides: dict[str,
     if margin is not None:
         stt.margin = margin
     standard = stt._model if decoder == "standard" else None
-    sentences = load_sentences(limit)
+    sentences = load_sentences(limit, sentences_file)
     complete = request_checker(services)
     early_ms = settings.voice.early_end_ms
     vad = SileroVad()
@@ -290,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--voices", default=",".join(VOICES))
     parser.add_argument("--limit", type=int, default=None, help="only the first N sentences")
+    parser.add_argument("--sentences", type=Path, default=SENTENCES, help="JSON lines with text and skill")
     parser.add_argument("--decoder", choices=("agent", "standard"), default="agent")
     parser.add_argument("--errors", action="store_true", help="include every misheard / misrouted clip")
     parser.add_argument("--margin", type=float, default=None, help="log-probability margin for choosing a candidate")
@@ -301,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{tool} is missing (scripts/setup.sh installs it)", file=sys.stderr)
             return 2
     overrides = dict(item.split("=", 1) for item in ns.set)
-    result = run([v for v in ns.voices.split(",") if v], ns.limit, ns.decoder, overrides, ns.margin)
+    result = run([v for v in ns.voices.split(",") if v], ns.limit, ns.decoder, overrides, ns.margin, ns.sentences)
     if not ns.errors:
         result["misrouted"] = result["misrouted"][:15]
         result["misheard"] = result["misheard"][:15]
