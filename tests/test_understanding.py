@@ -475,6 +475,24 @@ def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]
      ("Empty the trash and delete everything in it permanently.", "chat", {}),
      ("How much memory does a typical laptop have these days?", "chat", {}),
      ("which programs use the most CPU", "system.top", {"sort": "cpu"}),
+     # a transcript without commas: the clause that is a request, the rest talk
+     ("pause the study timer real quick i need a snack", "timer.pause", {"label": "study"}),
+     ("okay i'm back resume the study timer", "timer.resume", {"label": "study"}),
+     ("cancel the pasta timer it's done", "timer.cancel", {"label": "pasta"}),
+     ("don't listen to anything for now i'm taking a confidential call", "agent.mute", {}),
+     # a command line typed as the request runs the allow-listed command with the same program
+     ("df -h", "command.run", {"command": "disk_usage"}),
+     ("du -sh ~/logs", "command.run", {"command": "folder_size", "args": {"path": "~/logs"}}),
+     ("ls ~/Downloads", "command.run", {"command": "list_folder", "args": {"path": "~/Downloads"}}),
+     ("netstat -tulpn", "command.run", {"command": "listening_ports"}),
+     ("purge tmp files older than 7 days", "command.run", {"command": "clear_old_temp", "args": {"days": 7}}),
+     ("top 10 by mem", "system.top", {"sort": "memory", "limit": 10}),
+     ("are you a real person or a computer", "agent.help", {"topic": "identity"}),
+     ("which llm is this running on", "agent.help", {"topic": "model"}),
+     ("give me ten more minutes on the timer", "timer.adjust", {"seconds": 600}),
+     ("set another timer for forty five minutes for the chicken", "timer.set", {"seconds": 2700, "label": "chicken"}),
+     ("any good invoicing tools for freelancers?", "tools.recommend", {"need": "invoicing tools for freelancers"}),
+     ("my grandson says passwords should be long why is that", "chat", {}),
     ],
 )
 def test_talk_around_and_between_requests(router: Any, text: str, skill: str, args: dict[str, Any]) -> None:

@@ -25,4 +25,6 @@ def extract_args(skill: Skill | None, text: str, original: str = "") -> dict[str
         for key in _FREE_TEXT:
             if isinstance(args.get(key), str):
                 args[key] = restore_case(args[key], original)
+    if original and isinstance(args.get("args"), dict):  # a command's folder as typed ("~/Downloads")
+        args["args"] = {k: restore_case(v, original) if isinstance(v, str) else v for k, v in args["args"].items()}
     return args

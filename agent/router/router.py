@@ -212,6 +212,8 @@ class Router:
         if "template" in tiers:
             t3 = time.perf_counter()
             part = self._clause(clauses)
+            if part is None and len(clauses) == 1:  # speech has no commas: "cancel the pasta timer it's done"
+                part = next((p for p in map(self._clause, _unpunctuated(clauses[0])) if p is not None), None)
             timings["clause"] = (time.perf_counter() - t3) * 1000
             if part is not None:
                 return self._decide(raw, t, part[1].skill, "clause", 0.9, timings,
@@ -575,6 +577,24 @@ _CLOSING = re.compile(
     r"minute))|as well|already|anyway|though|ok|okay|alright|yeah|mate|buddy|dude|my friend|"
     r"a (?:bit|little|notch|tad|touch|smidge)(?: more)?|"
     r"(?:would|will|could|can) you|for me))+[\s?.!]*$", re.I)
+
+
+# words that begin a new clause when a transcript has no comma ("... timer it's done", "okay i'm back resume ...")
+_CLAUSE_START = re.compile(r"^(?:i|i'm|im|i've|i'll|it's|its|it|we|we're|they|they're|he|she|you|because|since|cause|"
+                           r"cuz|so|as|then|ok|okay|now|please|real|just)$", re.I)
+
+
+def _unpunctuated(clause: str) -> list[list[str]]:
+    """Two-part splits of a clause said without punctuation, at each word that may begin a new clause (and just
+    after an opening such as "okay i'm back"), nearest the middle first; at most six."""
+    words = clause.split()
+    if not 3 <= len(words) <= 24:
+        return []
+    cuts = [k for k in range(1, len(words)) if _CLAUSE_START.match(words[k].strip(",.!?"))]
+    cuts += [k + 1 for k in cuts if k + 1 < len(words)]  # "okay i'm back | resume the study timer"
+    cuts += [k for k in range(2, len(words) - 1) if words[k - 1].lower() in ("back", "done", "here", "ready")]
+    ordered = sorted(set(cuts), key=lambda k: abs(len(words) / 2 - k))[:6]
+    return [[" ".join(words[:k]), " ".join(words[k:])] for k in ordered]
 
 
 def _named_thing(part: str) -> str | None:

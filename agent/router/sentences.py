@@ -170,6 +170,7 @@ _POLITE_LEAD = re.compile(r"^(?:(?:hey|hi|ok|okay|so|and|also|oh|um|uh|please|ca
                           r"would you mind|i want you to|i'd like you to|i need you to)\b[\s,]*)+", re.I)
 
 
+_FLAGS = re.compile(r"^(?:(?:-{1,2}[A-Za-z][\w-]*|~?/[\w./~-]*|~|\.{1,2}/?[\w./-]*|a|addr|address|brief)(?:\s+|$))+$")
 _PRICE_LEAD = re.compile(r"^(?:[$€£¥]\s*\d+(?:[.,]\d{1,2})?\b|\d+(?:\.\d{1,2})?\s*(?P<cur>dollars?|bucks?|quid|pounds?|"
                          r"euros?|cents?|pence|usd|eur|gbp)?\s*(?P<after>\w+)?)", re.I)
 
@@ -217,6 +218,9 @@ def _convert(result: RecognizeResult) -> dict[str, Any] | None:
             args["when"] = when[0].isoformat(timespec="seconds")
         elif name == "lead":
             if not _lead(text):
+                return None
+        elif name == "flags":  # the rest of a typed command line: options and paths only ("-sh ~/logs")
+            if not _FLAGS.match(text.strip()):
                 return None
         elif name == "priced":  # "log 3.50 for coffee", "add 30 quid under transport": an amount leads
             if not _priced(text):

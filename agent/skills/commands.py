@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import Field
 
 from agent.events import ResultState, SkillResult
+from agent.safety.commands import BUILTIN_COMMANDS
 from agent.skills.base import Args, Register, Skill, SkillContext
 from agent.skills.extractors import FOLDERS
 
@@ -71,12 +72,38 @@ _X_COMMAND_HINTS = [
 ]
 
 
+_PROGRAMS = {"netstat": "ss", "ifconfig": "ip", "w": "who"}  # the allow-listed program doing the same job
+_SHELL_LINE = re.compile(r"^([a-z]+)((?:\s+(?:-{1,2}[a-z][\w-]*|a|addr|address|brief))*)\s*(~?/[\w./~-]*|~)?\s*$")
+
+
+def _typed_command(t: str) -> dict[str, Any]:
+    """A command line typed as the request ("df -h", "du -sh ~/logs"): the allow-listed command that runs the same
+    program with a folder at most (its own options are the allow-list's, never the typed ones)."""
+    m = _SHELL_LINE.match(t.strip())
+    if m is None:
+        return {}
+    program = _PROGRAMS.get(m.group(1), m.group(1))
+    for spec in BUILTIN_COMMANDS:
+        if spec.argv[0] == program and set(spec.args) <= {"path"}:
+            out: dict[str, Any] = {"command": spec.id}
+            if m.group(3) and "path" in spec.args:
+                out["args"] = {"path": m.group(3)}
+            return out
+    return {}
+
+
 def _extract_command(t: str) -> dict[str, Any]:
+    typed = _typed_command(t)
+    if typed:
+        return typed
     out: dict[str, Any] = {}
     for cid, pattern in _X_COMMAND_HINTS:
         if re.search(pattern, t):
             out["command"] = cid
             break
+    days = re.search(r"\b(\d{1,4})\s+days?\b", t)
+    if days and out.get("command") in (None, "clear_old_temp"):  # "... older than 7 days"
+        out["args"] = {"days": int(days.group(1))}
     if out.get("command") in ("list_folder", "folder_size"):
         m = re.search(r"(~?/[\w./-]*)", t)
         if m:

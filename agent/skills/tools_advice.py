@@ -325,8 +325,12 @@ def _extract_need(t: str) -> dict[str, Any]:
         return {"need": _ASKING.sub("", kind.group(1)).strip()}
     m = re.search(r"\b(?:for|to)\s+(.+)$", t)
     generic = _GENERIC_TOOL.search(t)
-    if m is None and generic and _ASKING.sub("", generic.group(1) + " ").strip():  # "suggest a backup tool"
-        return {"need": _ASKING.sub("", generic.group(1) + " ").strip()}
+    described = _ASKING.sub("", generic.group(1) + " ").strip() if generic else ""
+    if m is None and described:  # "suggest a backup tool"
+        return {"need": described}
+    if m is not None and generic and described and generic.end() <= m.start():
+        # "any good screen recording software for clips": what it does, and for whom or what
+        return {"need": f"{described} {t[generic.end(1):].strip()}"}
     m = m or re.search(r"\bneed\s+(?:a\s+|an\s+|some\s+)?(.+)$", t)
     if m is None:
         m = re.search(r"\b(?:recommend|suggest)\s+(?:me\s+)?(?:a\s+|an\s+|some\s+)?(.+)$", t)
