@@ -493,6 +493,17 @@ def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]
      ("set another timer for forty five minutes for the chicken", "timer.set", {"seconds": 2700, "label": "chicken"}),
      ("any good invoicing tools for freelancers?", "tools.recommend", {"need": "invoicing tools for freelancers"}),
      ("my grandson says passwords should be long why is that", "chat", {}),
+     ("25 min pomodoro", "timer.set", {"seconds": 1500, "label": "pomodoro"}),
+     ("add 2 minutes to the pasta", "timer.adjust", {"seconds": 120, "label": "pasta"}),
+     ("add 5 minutes to timer 2", "timer.adjust", {"seconds": 300, "id": 2}),
+     ("how long left on the roast", "timer.status", {"label": "roast"}),
+     ("Mute yourself during this call.", "agent.mute", {}),
+     ("enough thanks, you can stop now", "agent.stop", {}),
+     ("remind me, what's the difference between a Roth IRA and a regular one?", "chat", {}),
+     ("shut the computer down", "chat", {}),
+     ("start tracking time on my side project", "timetrack.start", {"project": "side project"}),
+     ("I need a new strong password for my bank account, could you make one up", "password.generate", {}),
+     ("are you running on this computer or somewhere in the cloud", "agent.help", {"topic": "machine"}),
     ],
 )
 def test_talk_around_and_between_requests(router: Any, text: str, skill: str, args: dict[str, Any]) -> None:

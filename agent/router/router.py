@@ -315,6 +315,11 @@ class Router:
             if found is not None and not (found.skill == "agent.stop" and not found.args):
                 matched.append((part, found))
         if not matched:
+            stops = [self.match_sentence(p) for p in parts]
+            if all(s is not None and s.skill == "agent.stop" for s in stops):  # "enough thanks, you can stop now"
+                first = stops[0]
+                assert first is not None
+                return parts[0], first
             return self._referent(parts)
         if len({f.skill for _, f in matched}) > 1:
             return None

@@ -46,6 +46,8 @@ _REASON = re.compile(r"\s*[,;]?\s+(?:it's|its|it is|because|since|cause|cuz|coz|
                      r"it has|it won't|it wont|it isn't|it froze|already)\b.*$", re.I)
 _MANNER = re.compile(r"(?:\s+(?:by force|forcefully|forcibly|for good|for real|properly|hard|right now|now|"
                      r"immediately|completely|already|asap))+$", re.I)
+_KIND_OF_PROJECT = frozenset({"side", "personal", "pet", "hobby", "school", "work", "own", "new", "group", "class",
+                              "research", "final", "big", "main", "secret"})
 _NOT_A_PROGRAM = frozenset({"window", "windows", "door", "doors", "tab", "tabs", "lid", "laptop", "computer", "blinds",
                             "music", "sound", "audio", "noise", "song", "lights", "light", "radio", "volume",
                             "curtains", "everything", "all", "it", "this", "that", "them"})
@@ -121,6 +123,8 @@ def _label(text: str) -> str | None:
         return None
     label = _ARTICLE.sub("", _verbatim(text))
     label = re.sub(r"\s+(?:timer|one)$", "", label, flags=re.I).strip()
+    if re.search(r"\d|\b(?:timers?|countdown|alarm|reminder)\b", label, re.I):  # "timer 2" is a number, no label
+        return None
     return label if label and len(label.split()) <= 4 and parse_duration(label) is None else None
 
 
@@ -170,6 +174,7 @@ _POLITE_LEAD = re.compile(r"^(?:(?:hey|hi|ok|okay|so|and|also|oh|um|uh|please|ca
                           r"would you mind|i want you to|i'd like you to|i need you to)\b[\s,]*)+", re.I)
 
 
+_ASKED = re.compile(r"^(?:what|who|how|where|why|which)(?:'s|'re|\s+(?:is|are|was|were|does|do|did|was)\b)", re.I)
 _FLAGS = re.compile(r"^(?:(?:-{1,2}[A-Za-z][\w-]*|~?/[\w./~-]*|~|\.{1,2}/?[\w./-]*|a|addr|address|brief)(?:\s+|$))+$")
 _PRICE_LEAD = re.compile(r"^(?:[$€£¥]\s*\d+(?:[.,]\d{1,2})?\b|\d+(?:\.\d{1,2})?\s*(?P<cur>dollars?|bucks?|quid|pounds?|"
                          r"euros?|cents?|pence|usd|eur|gbp)?\s*(?P<after>\w+)?)", re.I)
@@ -222,6 +227,8 @@ def _convert(result: RecognizeResult) -> dict[str, Any] | None:
         elif name == "flags":  # the rest of a typed command line: options and paths only ("-sh ~/logs")
             if not _FLAGS.match(text.strip()):
                 return None
+        elif name == "request" and _ASKED.match(text.strip(" ,")):  # "remind me, what's the difference ..."
+            return None
         elif name == "priced":  # "log 3.50 for coffee", "add 30 quid under transport": an amount leads
             if not _priced(text):
                 return None
@@ -247,6 +254,10 @@ def _convert(result: RecognizeResult) -> dict[str, Any] | None:
                     return None
             if name == "project" and _ARTICLE.sub("", value).lower() in _NOT_A_PROJECT:  # "start tracking my time"
                 return None
+            said = result.original_text or ""
+            if name == "project" and value.lower() in _KIND_OF_PROJECT and re.search(
+                    rf"\b{re.escape(value)}\s+project\b", said, re.I):  # "my side project" is no project "side"
+                value += " project"
             if name == "path" and _NOT_A_FOLDER.search(value):  # "scan the machine to make sure it's safe"
                 return None
             if name in _NAMES:  # "about the garage" searches for "garage"; a note's text stays as said

@@ -61,6 +61,7 @@ _ALWAYS = re.compile(
     r"|how (?:can|do|could|should) (?:i|we) (?:spend less|save|waste less|use less|stop wasting|be more|get more)\b"
     r"|what (?:kind|sort|type|types|kinds) of [\w ]+ (?:is|are) (?:good|best|better|bad|ideal|recommended)\b"
     r"|at what (?:\w+ )?(?:temperature|age|point|time of day|speed|rate) (?:does|do|is|are|should|can)\b"
+    r"|what (?:\w+ )?(?:temperature|age|size|speed) (?:should|do|does|must)\b"
     r"|how (?:do|can|should|could) (?:i|you|we|people|one) (?:get better at|improve|avoid|keep (?:my|from)|learn|"
     r"become|reduce|save (?:money|on)|cut (?:down|back)|deal with|cope with|motivate)\b"
     r"|what(?:'s| is| are) (?!my\b|you\b|your\b)[\w' -]+ exactly\??$|what exactly (?:is|are|does|do) (?:a|an|the)\b"

@@ -268,7 +268,8 @@ def _list(args: TimerListArgs, ctx: SkillContext) -> SkillResult:
 _X_NOT_LABELS = {"a", "an", "the", "my", "this", "that", "new", "another", "second", "seconds", "minute", "minutes",
                "hour", "hours", "sec", "secs", "min", "mins", "day", "days", "half", "quarter", "kitchen", "count",
                "all", "any", "every", "running", "current", "active", "pending", "your", "one", "some", "set",
-               "start", "cancel", "stop", "pause", "resume", "add", "of", "on", "to", "for", "how", "long", "much"}
+               "start", "cancel", "stop", "pause", "resume", "add", "of", "on", "to", "for", "how", "long", "much",
+               "please", "thanks", "now", "timer", "timers", "countdown", "left", "more", "extra", "break"}
 
 
 def _extract_timer_label(t: str) -> dict[str, Any]:
@@ -282,6 +283,7 @@ def _extract_timer_label(t: str) -> dict[str, Any]:
     # "... and call it oven", "an hour and a quarter for the roast", "the pasta needs 12 min", "pasta's going in"
     for pattern in (r"\b(?:call|name|label)\s+it\s+(?:the\s+)?([a-z][a-z'-]*(?:\s+[a-z][a-z'-]*)?)\s*$",
                     r"\b(?:labell?ed|named|called|titled)\s+(?:the\s+)?([a-z][a-z'-]*(?:\s+[a-z][a-z'-]*)?)\s*$",
+                    r"^(?:an?\s+)?\d+(?:\.\d+)?\s*(?:minutes?|mins?|hours?|hrs?|seconds?|secs?)\s+([a-z][a-z'-]*)\s*$",
                     r"\b(?:minutes?|mins?|hours?|hrs?|seconds?|secs?|quarter|half)\s+for\s+(?:the|my|our)\s+"
                     r"([a-z][a-z'-]*)\b",
                     r"^(?:ok\s+|so\s+|ok so\s+)*(?:the|my|our)\s+([a-z][a-z'-]*)\s+(?:needs|has|takes|goes)\b",
