@@ -493,6 +493,8 @@ def test_everyday_forms(router: Any, text: str, skill: str, args: dict[str, Any]
      ("set another timer for forty five minutes for the chicken", "timer.set", {"seconds": 2700, "label": "chicken"}),
      ("any good invoicing tools for freelancers?", "tools.recommend", {"need": "invoicing tools for freelancers"}),
      ("my grandson says passwords should be long why is that", "chat", {}),
+     ("Empty the trash, and delete everything in it permanently.", "chat", {}),
+     ("And install the operating system.", "chat", {}),
      ("25 min pomodoro", "timer.set", {"seconds": 1500, "label": "pomodoro"}),
      ("add 2 minutes to the pasta", "timer.adjust", {"seconds": 120, "label": "pasta"}),
      ("add 5 minutes to timer 2", "timer.adjust", {"seconds": 300, "id": 2}),

@@ -201,7 +201,8 @@ class Router:
         if found is not None:
             return self._decide(raw, t, found.skill, "template", 0.95, timings, base=found.args, slots=True)
         clauses = _clauses(raw)
-        pieces = [p for c in clauses for p in _AND.split(c) if p.strip()]  # "empty the trash and delete everything"
+        pieces = [re.sub(r"^(?:and|then|also|so|but|plus)\s+", "", p, flags=re.I)  # "empty the trash, and delete ..."
+                  for c in clauses for p in _AND.split(c) if p.strip()]
         if refuses(t) or (len(pieces) > 1 and any(refuses(clean(p)) for p in pieces)):
             return self._decide(raw, t, "chat", "refuse", 0.9, timings)
         negated = is_negated(t)  # "don't cancel it, just pause it" still asks for something

@@ -46,6 +46,7 @@ _REASON = re.compile(r"\s*[,;]?\s+(?:it's|its|it is|because|since|cause|cuz|coz|
                      r"it has|it won't|it wont|it isn't|it froze|already)\b.*$", re.I)
 _MANNER = re.compile(r"(?:\s+(?:by force|forcefully|forcibly|for good|for real|properly|hard|right now|now|"
                      r"immediately|completely|already|asap))+$", re.I)
+_AN_OS = re.compile(r"(?:the |my |a new |a )?(?:os|operating system|windows|linux|kernel|macos)", re.I)
 _KIND_OF_PROJECT = frozenset({"side", "personal", "pet", "hobby", "school", "work", "own", "new", "group", "class",
                               "research", "final", "big", "main", "secret"})
 _NOT_A_PROGRAM = frozenset({"window", "windows", "door", "doors", "tab", "tabs", "lid", "laptop", "computer", "blinds",
@@ -258,6 +259,8 @@ def _convert(result: RecognizeResult) -> dict[str, Any] | None:
             if name == "project" and value.lower() in _KIND_OF_PROJECT and re.search(
                     rf"\b{re.escape(value)}\s+project\b", said, re.I):  # "my side project" is no project "side"
                 value += " project"
+            if name == "need" and _AN_OS.fullmatch(value):  # "(re)install the operating system" is no tool to install
+                return None
             if name == "path" and _NOT_A_FOLDER.search(value):  # "scan the machine to make sure it's safe"
                 return None
             if name in _NAMES:  # "about the garage" searches for "garage"; a note's text stays as said
