@@ -202,7 +202,7 @@ class Router:
             return self._decide(raw, t, found.skill, "template", 0.95, timings, base=found.args, slots=True)
         clauses = _clauses(raw)
         pieces = [re.sub(r"^(?:and|then|also|so|but|plus)\s+", "", p, flags=re.I)  # "empty the trash, and delete ..."
-                  for c in clauses for p in _AND.split(c) if p.strip()]
+                  for p in _pieces(clauses)]
         if refuses(t) or (len(pieces) > 1 and any(refuses(clean(p)) for p in pieces)):
             return self._decide(raw, t, "chat", "refuse", 0.9, timings)
         negated = is_negated(t)  # "don't cancel it, just pause it" still asks for something
@@ -287,7 +287,7 @@ class Router:
         holds the joint ("take a note: buy milk and open the window", "remind me to call mom and pay rent")."""
         if whole is not None and any(k in _JOINT_TEXT for k in whole.args):
             return None
-        parts = [p for clause in _clauses(raw) for p in _AND.split(clause) if p.strip(" ,.")]
+        parts = _pieces(_clauses(raw))
         if not 2 <= len(parts) <= 4 or not _AND.search(raw):
             return None
         found: list[tuple[str, SentenceMatch]] = []
@@ -356,9 +356,7 @@ class Router:
                     continue
                 if _PRONOUN.search(part):
                     filled = _PRONOUN.sub(thing, part, count=1)
-                elif _NO_OBJECT.match(part):  # "add to shopping list": the object left out
-                    verb = _NO_OBJECT.match(part)
-                    assert verb is not None
+                elif verb := _NO_OBJECT.match(part):  # "add to shopping list": the object left out
                     filled = f"{verb.group(1)} {thing} {part[verb.end():]}"
                 else:
                     continue
@@ -588,6 +586,11 @@ _CLOSING = re.compile(
 # words that begin a new clause when a transcript has no comma ("... timer it's done", "okay i'm back resume ...")
 _CLAUSE_START = re.compile(r"^(?:i|i'm|im|i've|i'll|it's|its|it|we|we're|they|they're|he|she|you|because|since|cause|"
                            r"cuz|so|as|then|ok|okay|now|please|real|just)$", re.I)
+
+
+def _pieces(clauses: list[str]) -> list[str]:
+    """The clauses cut again at "and", "then", "also" ...: the requests a sentence may hold."""
+    return [p for clause in clauses for p in _AND.split(clause) if p.strip(" ,.")]
 
 
 def _unpunctuated(clause: str) -> list[list[str]]:
